@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# lint.sh KDIR MODBUILD "KCONF": the gate every change passes, silent when
+# clean, non-zero on any finding:
+#   checkpatch.pl --strict --no-tree  on every C file and header of ours
+#   sparse (C=2) and W=1              through Kbuild, on the modules
+#   kernel-doc -none -Wall            on every kernel C file and header
+
+set -uo pipefail
+
+CACHE=${CACHE:-$HOME/.cache/vhost-mdev}
+src="$CACHE/src/linux-source"
+kdir=$1 modbuild=$2 kconf=$3
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+fail=0
+
+mapfile -t cfiles < <(git ls-files -co --exclude-standard '*.c' '*.h')
+mapfile -t kfiles < <(printf '%s\n' "${cfiles[@]}" | grep -E '^(drivers|include)/')
+
+section() {
+	local name=$1 out=$2
+
+	if [ -n "$out" ]; then
+		printf '== %s ==\n%s\n' "$name" "$out"
+		fail=1
+	fi
+}
+
+out=$("$src/scripts/checkpatch.pl" --strict --no-tree --quiet --no-summary \
+	--show-types -f "${cfiles[@]}" 2>&1)
+section "checkpatch --strict" "$out"
+
+# C=2 runs sparse on every file even when its object is up to date.
+# shellcheck disable=SC2086
+out=$(make -s -C "$kdir" M="$modbuild" $kconf C=2 W=1 modules 2>&1 |
+	grep -vE '^make\[[0-9]+\]: (Entering|Leaving) directory' |
+	grep -vE '^\s+(CHECK|CC|LD|MODPOST|BTF)\b')
+section "sparse (C=2) and W=1" "$out"
+
+out=$("$src/scripts/kernel-doc" -none -Wall "${kfiles[@]}" 2>&1)
+section "kernel-doc -none -Wall" "$out"
+
+exit $fail

@@ -2,17 +2,26 @@
 /*
  * vhost-mdev core: mediated devices that speak the vhost-vdpa uAPI.
  *
- * This file owns the module-wide objects: the character device region whose
- * name starts with "vhost-vdpa" (clients such as DPDK recognise vhost-vdpa
- * devices by that name in /proc/devices), the "vhost-mdev" class and the mdev
- * driver that binds every mediated device created on an accelerator parent.
+ * This file owns the module-wide objects and the device lifecycle: the
+ * character device region (named so that clients recognise vhost-vdpa
+ * devices by it in /proc/devices), the "vhost-mdev" class, the mdev driver
+ * that binds every mediated device created on an accelerator parent, and
+ * the allocation, registration and removal of accelerator devices.
  */
 
 #include <linux/cdev.h>
+#include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/fs.h>
+#include <linux/idr.h>
 #include <linux/mdev.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/vhost_mdev.h>
+
+#include "core.h"
 
 #define VHOST_MDEV_CHRDEV_NAME	"vhost-vdpa-mdev"
 #define VHOST_MDEV_MINORS	BIT(MINORBITS)
@@ -29,11 +38,380 @@ static unsigned int major;
 module_param(major, uint, 0444);
 MODULE_PARM_DESC(major, "Character device major (default: lowest free dynamic major)");
 
+unsigned int vhost_mdev_max_iotlb_entries = 65536;
+module_param_named(max_iotlb_entries, vhost_mdev_max_iotlb_entries, uint, 0444);
+MODULE_PARM_DESC(max_iotlb_entries,
+		 "Most IOTLB entries (physically contiguous runs) per address space (default 65536)");
+
 static dev_t vhost_mdev_devt;
+static DEFINE_IDA(vhost_mdev_ida);
+struct dentry *vhost_mdev_debugfs_root;
 
 static const struct class vhost_mdev_class = {
 	.name = "vhost-mdev",
 };
+
+static struct vhost_mdev_parent *to_vhost_mdev_parent(struct mdev_type *mtype)
+{
+	return container_of(mtype->parent, struct vhost_mdev_parent,
+			    mdev_parent);
+}
+
+static unsigned int vhost_mdev_type_index(struct vhost_mdev_parent *parent,
+					  struct mdev_type *mtype)
+{
+	unsigned int i;
+
+	for (i = 0; i < parent->ntypes; i++)
+		if (parent->types[i] == mtype)
+			break;
+	return i;
+}
+
+/* The pairing rules of struct vhost_mdev_ops, checked once per device. */
+static bool vhost_mdev_ops_valid(const struct vhost_mdev_ops *ops,
+				 enum vhost_mdev_dma_model dma_model,
+				 struct device *dma_dev, u32 nvqs, u32 ngroups,
+				 u32 nas)
+{
+	if (!ops->set_vq_address || !ops->set_vq_num || !ops->kick_vq ||
+	    !ops->set_vq_cb || !ops->set_vq_ready || !ops->get_vq_ready ||
+	    !ops->set_vq_state || !ops->get_vq_state || !ops->get_device_id ||
+	    !ops->get_device_features || !ops->set_driver_features ||
+	    !ops->get_driver_features || !ops->get_vq_num_max ||
+	    !ops->get_status || !ops->set_status || !ops->reset ||
+	    !ops->get_config_size || !ops->get_config || !ops->set_config ||
+	    !ops->set_config_cb)
+		return false;
+	if (ops->resume && !ops->suspend)
+		return false;
+	if (!nvqs || nvqs > U16_MAX + 1 || !ngroups || !nas)
+		return false;
+	if (ngroups > 1 && !ops->get_vq_group)
+		return false;
+	if (ops->get_vq_desc_group && !ops->get_vq_group)
+		return false;
+	if (nas > 1 && !ops->set_group_asid)
+		return false;
+	switch (dma_model) {
+	case VHOST_MDEV_DMA_PLATFORM:
+		return dma_dev && nas == 1 && ngroups == 1 &&
+		       !ops->get_iova_range;
+	case VHOST_MDEV_DMA_TRANSLATE:
+		return true;
+	}
+	return false;
+}
+
+static void vhost_mdev_release_dev(struct device *dev)
+{
+	struct vhost_mdev_device *vdev =
+		container_of(dev, struct vhost_mdev_device, dev);
+
+	if (vdev->core) {
+		kfree(vdev->core->iotlb);
+		kfree(vdev->core);
+	}
+	kfree(vdev);
+}
+
+/**
+ * __vhost_mdev_alloc_device - allocate an accelerator device
+ * @mdev: the mdev being created
+ * @ops: the device's operations
+ * @dma_model: how the device reaches guest memory
+ * @dma_dev: the device that DMAs (%VHOST_MDEV_DMA_PLATFORM), or NULL
+ * @nvqs: number of virtqueues
+ * @ngroups: number of virtqueue groups
+ * @nas: number of address spaces
+ * @size: size of the parent's structure, which starts with the
+ *	&struct vhost_mdev_device
+ *
+ * Use vhost_mdev_alloc_device(). On success the device holds one reference;
+ * a parent that fails after this drops it with vhost_mdev_put_device().
+ *
+ * Return: the device, or ERR_PTR(-EINVAL) for a malformed ops table or
+ * counts, ERR_PTR(-ENOMEM).
+ */
+struct vhost_mdev_device *
+__vhost_mdev_alloc_device(struct mdev_device *mdev,
+			  const struct vhost_mdev_ops *ops,
+			  enum vhost_mdev_dma_model dma_model,
+			  struct device *dma_dev, u32 nvqs, u32 ngroups,
+			  u32 nas, size_t size)
+{
+	struct vhost_mdev_device *vdev;
+	struct vhost_mdev_core *core;
+	u32 i;
+
+	if (!vhost_mdev_ops_valid(ops, dma_model, dma_dev, nvqs, ngroups, nas))
+		return ERR_PTR(-EINVAL);
+
+	vdev = kzalloc(size, GFP_KERNEL);
+	if (!vdev)
+		return ERR_PTR(-ENOMEM);
+
+	/* From here on put_device() frees whatever was allocated. */
+	device_initialize(&vdev->dev);
+	vdev->dev.release = vhost_mdev_release_dev;
+	vdev->dev.parent = mdev_dev(mdev);
+	vdev->dev.class = &vhost_mdev_class;
+	vdev->mdev = mdev;
+	vdev->ops = ops;
+	vdev->dma_model = dma_model;
+	vdev->dma_dev = dma_dev;
+	vdev->nvqs = nvqs;
+	vdev->ngroups = ngroups;
+	vdev->nas = nas;
+
+	core = kzalloc(struct_size(core, vqs, nvqs), GFP_KERNEL);
+	if (!core)
+		goto err_put;
+	core->nvqs = nvqs;
+	vdev->core = core;
+	core->iotlb = kcalloc(nas, sizeof(*core->iotlb), GFP_KERNEL);
+	if (!core->iotlb)
+		goto err_put;
+
+	mutex_init(&core->lock);
+	rwlock_init(&core->iotlb_lock);
+	spin_lock_init(&core->config_lock);
+	init_rwsem(&core->zap_sem);
+	for (i = 0; i < nas; i++)
+		vhost_iotlb_init(&core->iotlb[i], vhost_mdev_max_iotlb_entries,
+				 0);
+	for (i = 0; i < nvqs; i++) {
+		core->vqs[i].vdev = vdev;
+		core->vqs[i].idx = i;
+		vhost_mdev_vq_init(&core->vqs[i]);
+	}
+
+	return vdev;
+
+err_put:
+	put_device(&vdev->dev);
+	return ERR_PTR(-ENOMEM);
+}
+EXPORT_SYMBOL_GPL(__vhost_mdev_alloc_device);
+
+/**
+ * vhost_mdev_put_device - drop a reference to an accelerator device
+ * @vdev: the device
+ *
+ * For a parent's @create that fails after vhost_mdev_alloc_device(); the
+ * core drops its own references itself.
+ */
+void vhost_mdev_put_device(struct vhost_mdev_device *vdev)
+{
+	put_device(&vdev->dev);
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_put_device);
+
+static int vhost_mdev_vqs_show(struct seq_file *s, void *unused)
+{
+	struct vhost_mdev_device *vdev = s->private;
+	u32 i;
+
+	seq_puts(s, "vq kicks calls\n");
+	for (i = 0; i < vdev->nvqs; i++)
+		seq_printf(s, "%u %lld %lld\n", i,
+			   atomic64_read(&vdev->core->vqs[i].kicks),
+			   atomic64_read(&vdev->core->vqs[i].calls));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vhost_mdev_vqs);
+
+/* Ask the parent once for each doorbell: they must not move. */
+static int vhost_mdev_get_doorbells(struct vhost_mdev_device *vdev)
+{
+	struct vhost_mdev_notify_area *area;
+	u32 i;
+	int ret;
+
+	if (!vdev->ops->get_vq_notification)
+		return 0;
+
+	for (i = 0; i < vdev->nvqs; i++) {
+		area = &vdev->core->vqs[i].notify;
+		ret = vdev->ops->get_vq_notification(vdev, i, area);
+		if (ret)
+			return ret;
+		/* Only a doorbell alone in its page may be mapped. */
+		if (area->size != PAGE_SIZE || !PAGE_ALIGNED(area->addr))
+			area->size = 0;
+	}
+	return 0;
+}
+
+static int vhost_mdev_register(struct vhost_mdev_device *vdev)
+{
+	struct vhost_mdev_core *core = vdev->core;
+	int minor, ret;
+
+	ret = vhost_mdev_get_doorbells(vdev);
+	if (ret)
+		return ret;
+
+	minor = ida_alloc_max(&vhost_mdev_ida, VHOST_MDEV_MINORS - 1,
+			      GFP_KERNEL);
+	if (minor < 0)
+		return minor;
+	core->minor = minor;
+	vdev->dev.devt = MKDEV(MAJOR(vhost_mdev_devt), minor);
+	ret = dev_set_name(&vdev->dev, "vhost-mdev-%d", minor);
+	if (ret)
+		goto err_minor;
+
+	ret = vhost_mdev_dma_init(vdev);
+	if (ret)
+		goto err_minor;
+
+	cdev_init(&vdev->cdev, &vhost_mdev_fops);
+	vdev->cdev.owner = THIS_MODULE;
+	ret = cdev_device_add(&vdev->cdev, &vdev->dev);
+	if (ret)
+		goto err_dma;
+
+	core->debugfs = debugfs_create_dir(dev_name(&vdev->dev),
+					   vhost_mdev_debugfs_root);
+	debugfs_create_file("vqs", 0444, core->debugfs, vdev,
+			    &vhost_mdev_vqs_fops);
+	return 0;
+
+err_dma:
+	vhost_mdev_dma_exit(vdev);
+err_minor:
+	ida_free(&vhost_mdev_ida, minor);
+	return ret;
+}
+
+/*
+ * The mdev is going away. An open file keeps the structure, not the device:
+ * stop the session now (the parent's resources go away after we return) and
+ * let the file see -ENODEV until it is closed.
+ */
+static void vhost_mdev_unregister(struct vhost_mdev_device *vdev)
+{
+	struct vhost_mdev_core *core = vdev->core;
+
+	cdev_device_del(&vdev->cdev, &vdev->dev);
+	debugfs_remove_recursive(core->debugfs);
+
+	mutex_lock(&core->lock);
+	if (core->opened)
+		vhost_mdev_session_stop(vdev);
+	down_write(&core->zap_sem);
+	core->dead = true;
+	up_write(&core->zap_sem);
+	mutex_unlock(&core->lock);
+
+	vhost_mdev_dma_exit(vdev);
+	ida_free(&vhost_mdev_ida, core->minor);
+}
+
+static int vhost_mdev_probe(struct mdev_device *mdev)
+{
+	struct vhost_mdev_parent *parent = to_vhost_mdev_parent(mdev->type);
+	struct vhost_mdev_device *vdev;
+	int ret;
+
+	vdev = parent->ops->create(parent, mdev,
+				   vhost_mdev_type_index(parent, mdev->type));
+	if (IS_ERR(vdev))
+		return PTR_ERR(vdev);
+
+	ret = vhost_mdev_register(vdev);
+	if (ret) {
+		parent->ops->remove(vdev);
+		put_device(&vdev->dev);
+		return ret;
+	}
+
+	dev_set_drvdata(&mdev->dev, vdev);
+	return 0;
+}
+
+static void vhost_mdev_remove(struct mdev_device *mdev)
+{
+	struct vhost_mdev_parent *parent = to_vhost_mdev_parent(mdev->type);
+	struct vhost_mdev_device *vdev = dev_get_drvdata(&mdev->dev);
+
+	vhost_mdev_unregister(vdev);
+	parent->ops->remove(vdev);
+	put_device(&vdev->dev);
+}
+
+static unsigned int vhost_mdev_get_available(struct mdev_type *mtype)
+{
+	struct vhost_mdev_parent *parent = to_vhost_mdev_parent(mtype);
+
+	return parent->ops->get_available(parent,
+					  vhost_mdev_type_index(parent, mtype));
+}
+
+static ssize_t vhost_mdev_show_description(struct mdev_type *mtype, char *buf)
+{
+	struct vhost_mdev_parent *parent = to_vhost_mdev_parent(mtype);
+
+	return parent->ops->show_description(parent,
+					     vhost_mdev_type_index(parent, mtype),
+					     buf);
+}
+
+static struct mdev_driver vhost_mdev_driver = {
+	.device_api = VHOST_MDEV_DEVICE_API_STRING,
+	.probe = vhost_mdev_probe,
+	.remove = vhost_mdev_remove,
+	.get_available = vhost_mdev_get_available,
+	.show_description = vhost_mdev_show_description,
+	.driver = {
+		.name = "vhost_mdev",
+		.owner = THIS_MODULE,
+		.mod_name = KBUILD_MODNAME,
+	},
+};
+
+/**
+ * vhost_mdev_register_parent - offer mdev types on an accelerator device
+ * @parent: the parent, embedded in the driver's state of @dev
+ * @dev: the accelerator's device; the driver holds a reference to it until
+ *	vhost_mdev_unregister_parent() returns
+ * @ops: the driver's callbacks, all mandatory
+ * @types: the mdev types
+ * @ntypes: how many
+ *
+ * Return: 0, -EINVAL for missing callbacks or no type, or the error of
+ * mdev_register_parent().
+ */
+int vhost_mdev_register_parent(struct vhost_mdev_parent *parent,
+			       struct device *dev,
+			       const struct vhost_mdev_parent_ops *ops,
+			       struct mdev_type **types, unsigned int ntypes)
+{
+	if (!ops->create || !ops->remove || !ops->get_available ||
+	    !ops->show_description || !ntypes)
+		return -EINVAL;
+
+	parent->ops = ops;
+	parent->types = types;
+	parent->ntypes = ntypes;
+	return mdev_register_parent(&parent->mdev_parent, dev,
+				    &vhost_mdev_driver, types, ntypes);
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_register_parent);
+
+/**
+ * vhost_mdev_unregister_parent - withdraw an accelerator's mdev types
+ * @parent: the parent
+ *
+ * Removes every mdev of the parent first; files still open on them answer
+ * -ENODEV from then on.
+ */
+void vhost_mdev_unregister_parent(struct vhost_mdev_parent *parent)
+{
+	mdev_unregister_parent(&parent->mdev_parent);
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_unregister_parent);
 
 static int vhost_mdev_alloc_region(void)
 {
@@ -70,8 +448,17 @@ static int __init vhost_mdev_init(void)
 	if (ret)
 		goto err_class;
 
+	vhost_mdev_debugfs_root = debugfs_create_dir("vhost_mdev", NULL);
+
+	ret = mdev_register_driver(&vhost_mdev_driver);
+	if (ret)
+		goto err_region;
+
 	return 0;
 
+err_region:
+	debugfs_remove_recursive(vhost_mdev_debugfs_root);
+	unregister_chrdev_region(vhost_mdev_devt, VHOST_MDEV_MINORS);
 err_class:
 	class_unregister(&vhost_mdev_class);
 	return ret;
@@ -79,6 +466,8 @@ err_class:
 
 static void __exit vhost_mdev_exit(void)
 {
+	mdev_unregister_driver(&vhost_mdev_driver);
+	debugfs_remove_recursive(vhost_mdev_debugfs_root);
 	unregister_chrdev_region(vhost_mdev_devt, VHOST_MDEV_MINORS);
 	class_unregister(&vhost_mdev_class);
 }

@@ -6,6 +6,7 @@
 #ifndef VMDEV_TEST_H
 #define VMDEV_TEST_H
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -16,6 +17,10 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/virtio_net.h>
+
+#include "vmdev.h"
 
 /*
  * Run @prog with one argument, output discarded; return its exit status (or
@@ -174,6 +179,27 @@ static inline int vmdev_dpdk_vhost_vdpa_major(void)
 		}
 	}
 	fclose(f);
+	return ret;
+}
+
+/*
+ * Load the simulator and create one net mdev: 0, -ENOENT when the module is
+ * not installed (a reason to skip), other -errno for a real failure.
+ */
+static inline int vmdev_sim_mdev(char uuid[37], char *node, size_t len)
+{
+	int ret;
+
+	if (!vmdev_module_installed("vhost_mdev_sim"))
+		return -ENOENT;
+	if (vmdev_modprobe("vhost_mdev_sim"))
+		return -EIO;
+	ret = vmdev_uuid_random(uuid);
+	if (!ret)
+		ret = vmdev_mdev_create(VMDEV_SIM_PARENT, VMDEV_SIM_NET_TYPE,
+					uuid);
+	if (!ret)
+		ret = vmdev_mdev_node(uuid, node, len);
 	return ret;
 }
 

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vhost-mdev core: state shared by the core's files, private to the module.
+ */
+#ifndef _VHOST_MDEV_CORE_H
+#define _VHOST_MDEV_CORE_H
+
+#include <linux/eventfd.h>
+#include <linux/irqbypass.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+#include <linux/vhost_iotlb.h>
+#include <linux/vhost_mdev.h>
+
+/**
+ * struct vhost_mdev_vq - the core's side of one virtqueue
+ * @vdev: the device
+ * @idx: the virtqueue's index
+ * @num: size set by VHOST_SET_VRING_NUM, 0 until then
+ * @base: the index VHOST_GET_VRING_BASE reports while the device does not
+ *	run: set by VHOST_SET_VRING_BASE, captured at reset and suspend
+ * @notify: the doorbell, asked of the parent once at creation
+ * @kick_ctx: the kick eventfd, NULL when unbound
+ * @kick_wqh: the wait queue @kick_wait sits on
+ * @kick_wait: our entry on the kick eventfd's wait queue
+ * @kick_pt: the poll table that puts @kick_wait there
+ * @kicks: kicks that came through @kick_ctx (debugfs)
+ * @call_lock: protects @call_ctx against the parent's callback, which can
+ *	run in hard interrupt context
+ * @call_ctx: the call eventfd, NULL when unbound
+ * @calls: interrupts the parent signalled (debugfs)
+ * @producer: irq bypass producer, token = @call_ctx
+ * @producer_on: @producer is registered
+ *
+ * Everything not said otherwise is protected by &vhost_mdev_core.lock.
+ */
+struct vhost_mdev_vq {
+	struct vhost_mdev_device *vdev;
+	u16 idx;
+	u32 num;
+	u32 base;
+	struct vhost_mdev_notify_area notify;
+	struct eventfd_ctx *kick_ctx;
+	wait_queue_head_t *kick_wqh;
+	wait_queue_entry_t kick_wait;
+	poll_table kick_pt;
+	atomic64_t kicks;
+	spinlock_t call_lock;	/* @call_ctx vs the callback */
+	struct eventfd_ctx *call_ctx;
+	atomic64_t calls;
+	struct irq_bypass_producer producer;
+	bool producer_on;
+};
+
+/**
+ * struct vhost_mdev_core - the core's state of one device
+ * @lock: serialises the uAPI, release and unregistration; protects what is
+ *	not said otherwise, here and in each &struct vhost_mdev_vq
+ * @opened: a file has the device open (one at a time)
+ * @dead: the mdev is gone: every call answers -ENODEV
+ * @minor: the character device's minor
+ * @owner: the owner's mm (mmgrab()ed), NULL without an owner
+ * @acked_backend: VHOST_SET_BACKEND_FEATURES
+ * @suspended: VHOST_VDPA_SUSPEND succeeded since DRIVER_OK
+ * @in_batch: between IOTLB BATCH_BEGIN and BATCH_END
+ * @batch_asid: the address space of that batch
+ * @range: the IOVA window
+ * @domain: the paging domain of a %VHOST_MDEV_DMA_PLATFORM device
+ * @iotlb_lock: writers hold it with @lock held to change any @iotlb, readers
+ *	are parents translating IOVAs (vhost_mdev_iotlb_lock())
+ * @iotlb: the mappings of each address space; an entry maps a physically
+ *	contiguous run of pinned pages, its addr is their physical address
+ * @pinned: pages pinned for @iotlb, accounted in @owner's pinned_vm
+ * @config_lock: protects @config_ctx against the parent's config callback
+ * @config_ctx: the config eventfd, NULL when unbound
+ * @zap_sem: held for reading by the doorbell fault handler, for writing while
+ *	doorbell mappings are zapped and must stay so (reset, removal)
+ * @mapping: the open file's address space, where doorbells are mapped
+ * @debugfs: the device's debugfs directory
+ * @nvqs: number of @vqs
+ * @vqs: the virtqueues
+ */
+struct vhost_mdev_core {
+	struct mutex lock;	/* the uAPI; see above */
+	bool opened;
+	bool dead;
+	unsigned int minor;
+	struct mm_struct *owner;
+	u64 acked_backend;
+	bool suspended;
+	bool in_batch;
+	u32 batch_asid;
+	struct vhost_mdev_iova_range range;
+	struct iommu_domain *domain;
+	rwlock_t iotlb_lock;
+	struct vhost_iotlb *iotlb;
+	u64 pinned;
+	spinlock_t config_lock;	/* @config_ctx vs the callback */
+	struct eventfd_ctx *config_ctx;
+	struct rw_semaphore zap_sem;
+	struct address_space *mapping;
+	struct dentry *debugfs;
+	u32 nvqs;
+	struct vhost_mdev_vq vqs[] __counted_by(nvqs);
+};
+
+/* main.c */
+extern struct dentry *vhost_mdev_debugfs_root;
+extern unsigned int vhost_mdev_max_iotlb_entries;
+
+/* uapi.c */
+extern const struct file_operations vhost_mdev_fops;
+void vhost_mdev_session_stop(struct vhost_mdev_device *vdev);
+
+/* dma.c */
+int vhost_mdev_dma_init(struct vhost_mdev_device *vdev);
+void vhost_mdev_dma_exit(struct vhost_mdev_device *vdev);
+void vhost_mdev_unmap_all(struct vhost_mdev_device *vdev);
+ssize_t vhost_mdev_write_iter(struct kiocb *iocb, struct iov_iter *from);
+long vhost_mdev_set_mem_table(struct vhost_mdev_device *vdev,
+			      void __user *argp);
+
+/* vq.c */
+void vhost_mdev_vq_init(struct vhost_mdev_vq *vq);
+long vhost_mdev_set_kick(struct vhost_mdev_vq *vq, int fd);
+long vhost_mdev_set_call(struct vhost_mdev_vq *vq, int fd);
+long vhost_mdev_set_config_call(struct vhost_mdev_device *vdev, int fd);
+void vhost_mdev_producers_on(struct vhost_mdev_device *vdev);
+void vhost_mdev_producers_off(struct vhost_mdev_device *vdev);
+void vhost_mdev_rebind_callbacks(struct vhost_mdev_device *vdev);
+void vhost_mdev_vq_release(struct vhost_mdev_vq *vq);
+void vhost_mdev_config_release(struct vhost_mdev_device *vdev);
+void vhost_mdev_zap_doorbells(struct vhost_mdev_device *vdev);
+int vhost_mdev_mmap(struct file *file, struct vm_area_struct *vma);
+
+#endif /* _VHOST_MDEV_CORE_H */

@@ -1,0 +1,832 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhost-mdev core: guest memory.
+ *
+ * Clients describe memory as IOVA -> user address ranges, with IOTLB
+ * messages written to the character device or with VHOST_SET_MEM_TABLE
+ * (IOVA = guest physical address). The core pins the pages for the long
+ * term, accounts them in the owner's pinned_vm (VmPin) against
+ * RLIMIT_MEMLOCK as vhost-vdpa does, keeps one IOTLB entry per physically
+ * contiguous run of pages, and either maps each run into the device's own
+ * IOMMU domain (platform DMA: the IOMMU picks the largest page sizes the run
+ * allows) or lets the parent translate through the IOTLB.
+ */
+
+#include <linux/highmem.h>
+#include <linux/iommu.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/uio.h>
+#include <linux/vhost.h>
+
+#include "core.h"
+
+#define VHOST_MDEV_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
+
+/* Takes a run of pinned pages; on error the caller unpins them. */
+typedef int (*vhost_mdev_add_run_t)(struct vhost_mdev_device *vdev, void *arg,
+				    u64 iova, phys_addr_t pa, u64 size,
+				    u32 perm);
+
+static bool vhost_mdev_perm_valid(u32 perm)
+{
+	return perm == VHOST_MAP_RO || perm == VHOST_MAP_WO ||
+	       perm == VHOST_MAP_RW;
+}
+
+static int vhost_mdev_iommu_prot(u32 perm)
+{
+	int prot = IOMMU_CACHE;
+
+	if (perm & VHOST_MAP_RO)
+		prot |= IOMMU_READ;
+	if (perm & VHOST_MAP_WO)
+		prot |= IOMMU_WRITE;
+	return prot;
+}
+
+static void vhost_mdev_account(struct vhost_mdev_device *vdev, long npages)
+{
+	atomic64_add(npages, &vdev->core->owner->pinned_vm);
+	vdev->core->pinned += npages;
+}
+
+/* Unpin an accounted run; written pages are dirtied. */
+static void vhost_mdev_unpin(struct vhost_mdev_device *vdev, phys_addr_t pa,
+			     u64 size, u32 perm)
+{
+	unsigned long npages = PFN_DOWN(size);
+
+	unpin_user_page_range_dirty_lock(pfn_to_page(PHYS_PFN(pa)), npages,
+					 perm & VHOST_MAP_WO);
+	vhost_mdev_account(vdev, -(long)npages);
+}
+
+/*
+ * May the owner pin @npages more pages, @released of its pinned ones being
+ * about to go? Like vhost-vdpa, and unlike VFIO, CAP_IPC_LOCK does not lift
+ * the limit: the memlock sizing libvirt does for vDPA interfaces applies.
+ */
+static int vhost_mdev_memlock_check(unsigned long npages,
+				    unsigned long released)
+{
+	unsigned long limit = PFN_DOWN(rlimit(RLIMIT_MEMLOCK));
+	s64 pinned = atomic64_read(&current->mm->pinned_vm) - released;
+
+	if (npages > limit || pinned + npages > limit)
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * Pin @npages user pages at @uaddr and hand every physically contiguous run
+ * to @add, in IOVA order from @iova. On error, what was pinned and not
+ * handed over is unpinned; undoing what @add took is the caller's job.
+ */
+static int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
+			  unsigned long npages, u32 perm,
+			  vhost_mdev_add_run_t add, void *arg)
+{
+	unsigned int gup = FOLL_LONGTERM;
+	unsigned long run_pfn = 0, run_len = 0, pfn;
+	struct page **pages;
+	long got, i;
+	int ret = 0;
+
+	if (perm & VHOST_MAP_WO)
+		gup |= FOLL_WRITE;
+
+	pages = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+
+	while (npages) {
+		got = pin_user_pages_fast(uaddr,
+					  min(npages, VHOST_MDEV_PIN_BATCH),
+					  gup, pages);
+		if (got <= 0) {
+			ret = got ?: -EFAULT;
+			break;
+		}
+		for (i = 0; i < got; i++) {
+			pfn = page_to_pfn(pages[i]);
+			if (run_len && pfn == run_pfn + run_len) {
+				run_len++;
+				continue;
+			}
+			if (run_len) {
+				ret = add(vdev, arg, iova, PFN_PHYS(run_pfn),
+					  PFN_PHYS(run_len), perm);
+				if (ret) {
+					unpin_user_pages(&pages[i], got - i);
+					break;
+				}
+				iova += PFN_PHYS(run_len);
+			}
+			run_pfn = pfn;
+			run_len = 1;
+		}
+		if (ret)
+			break;
+		uaddr += PFN_PHYS(got);
+		npages -= got;
+	}
+
+	if (!ret && run_len)
+		ret = add(vdev, arg, iova, PFN_PHYS(run_pfn), PFN_PHYS(run_len),
+			  perm);
+	if (ret && run_len)
+		unpin_user_page_range_dirty_lock(pfn_to_page(run_pfn), run_len,
+						 false);
+
+	free_page((unsigned long)pages);
+	return ret;
+}
+
+/* Add a run to a live address space: into the IOMMU, then the IOTLB. */
+static int vhost_mdev_add_live(struct vhost_mdev_device *vdev, void *arg,
+			       u64 iova, phys_addr_t pa, u64 size, u32 perm)
+{
+	struct vhost_mdev_core *core = vdev->core;
+	struct vhost_iotlb *iotlb = arg;
+	int ret;
+
+	if (core->domain) {
+		ret = iommu_map(core->domain, iova, pa, size,
+				vhost_mdev_iommu_prot(perm), GFP_KERNEL_ACCOUNT);
+		if (ret)
+			return ret;
+	}
+
+	write_lock(&core->iotlb_lock);
+	ret = vhost_iotlb_add_range(iotlb, iova, iova + size - 1, pa, perm);
+	write_unlock(&core->iotlb_lock);
+	if (ret) {
+		if (core->domain)
+			iommu_unmap(core->domain, iova, size);
+		return ret;
+	}
+
+	vhost_mdev_account(vdev, PFN_DOWN(size));
+	return 0;
+}
+
+/* Add a run to a table nobody sees yet (VHOST_SET_MEM_TABLE). */
+static int vhost_mdev_add_staged(struct vhost_mdev_device *vdev, void *arg,
+				 u64 iova, phys_addr_t pa, u64 size, u32 perm)
+{
+	int ret;
+
+	ret = vhost_iotlb_add_range(arg, iova, iova + size - 1, pa, perm);
+	if (!ret)
+		vhost_mdev_account(vdev, PFN_DOWN(size));
+	return ret;
+}
+
+/* Unpin and free every entry of a table nobody sees. */
+static void vhost_mdev_free_table(struct vhost_mdev_device *vdev,
+				  struct vhost_iotlb *iotlb)
+{
+	struct vhost_iotlb_map *map;
+
+	while ((map = vhost_iotlb_itree_first(iotlb, 0, U64_MAX))) {
+		vhost_mdev_unpin(vdev, map->addr, map->size, map->perm);
+		vhost_iotlb_map_free(iotlb, map);
+	}
+}
+
+/*
+ * Remove every entry of @asid that overlaps [@start, @last], whole: out of
+ * the IOMMU first, then out of the IOTLB (readers hold iotlb_lock), then
+ * unpinned.
+ */
+static void vhost_mdev_unmap_range(struct vhost_mdev_device *vdev, u32 asid,
+				   u64 start, u64 last)
+{
+	struct vhost_mdev_core *core = vdev->core;
+	struct vhost_iotlb *iotlb = &core->iotlb[asid];
+	struct vhost_iotlb_map *map;
+	u64 iova, size, pa;
+	u32 perm;
+
+	while ((map = vhost_iotlb_itree_first(iotlb, start, last))) {
+		iova = map->start;
+		size = map->size;
+		pa = map->addr;
+		perm = map->perm;
+		if (core->domain)
+			iommu_unmap(core->domain, iova, size);
+		write_lock(&core->iotlb_lock);
+		vhost_iotlb_map_free(iotlb, map);
+		write_unlock(&core->iotlb_lock);
+		vhost_mdev_unpin(vdev, pa, size, perm);
+	}
+}
+
+/* Drop every mapping of every address space; caller holds the lock. */
+void vhost_mdev_unmap_all(struct vhost_mdev_device *vdev)
+{
+	u32 asid;
+
+	lockdep_assert_held(&vdev->core->lock);
+	for (asid = 0; asid < vdev->nas; asid++)
+		vhost_mdev_unmap_range(vdev, asid, 0, U64_MAX);
+}
+
+/*
+ * Check an [iova, iova + size) -> uaddr range: not empty, no wrap, page
+ * aligned (the IOMMU maps pages), inside the IOVA window. Sets *@last.
+ */
+static int vhost_mdev_range_valid(struct vhost_mdev_core *core, u64 iova,
+				  u64 size, u64 uaddr, u64 *last)
+{
+	u64 ulast;
+
+	if (!size || check_add_overflow(iova, size - 1, last) ||
+	    check_add_overflow(uaddr, size - 1, &ulast))
+		return -EINVAL;
+	if (!PAGE_ALIGNED(iova) || !PAGE_ALIGNED(size) || !PAGE_ALIGNED(uaddr))
+		return -EINVAL;
+	if (iova < core->range.first || *last > core->range.last)
+		return -EINVAL;
+	return 0;
+}
+
+static int vhost_mdev_iotlb_update(struct vhost_mdev_device *vdev, u32 asid,
+				   const struct vhost_iotlb_msg *msg)
+{
+	struct vhost_mdev_core *core = vdev->core;
+	unsigned long npages;
+	u64 last;
+	int ret;
+
+	ret = vhost_mdev_range_valid(core, msg->iova, msg->size, msg->uaddr,
+				     &last);
+	if (ret)
+		return ret;
+	if (!vhost_mdev_perm_valid(msg->perm))
+		return -EINVAL;
+	if (vhost_iotlb_itree_first(&core->iotlb[asid], msg->iova, last))
+		return -EEXIST;
+
+	npages = PFN_DOWN(msg->size);
+	ret = vhost_mdev_memlock_check(npages, 0);
+	if (ret)
+		return ret;
+
+	ret = vhost_mdev_pin(vdev, msg->iova, msg->uaddr, npages, msg->perm,
+			     vhost_mdev_add_live, &core->iotlb[asid]);
+	if (ret)
+		vhost_mdev_unmap_range(vdev, asid, msg->iova, last);
+	return ret;
+}
+
+static int vhost_mdev_iotlb_msg(struct vhost_mdev_device *vdev, u32 asid,
+				const struct vhost_iotlb_msg *msg)
+{
+	struct vhost_mdev_core *core = vdev->core;
+	u64 last;
+
+	if (asid >= vdev->nas)
+		return -EINVAL;
+	if (core->in_batch && asid != core->batch_asid)
+		return -EINVAL;
+
+	switch (msg->type) {
+	case VHOST_IOTLB_UPDATE:
+		return vhost_mdev_iotlb_update(vdev, asid, msg);
+	case VHOST_IOTLB_INVALIDATE:
+		/* Stricter than vhost-vdpa: an empty or wrapping range is a bug. */
+		if (!msg->size || check_add_overflow(msg->iova, msg->size - 1,
+						     &last))
+			return -EINVAL;
+		vhost_mdev_unmap_range(vdev, asid, msg->iova, last);
+		return 0;
+	case VHOST_IOTLB_BATCH_BEGIN:
+		core->in_batch = true;
+		core->batch_asid = asid;
+		return 0;
+	case VHOST_IOTLB_BATCH_END:
+		/* Every message took effect already: nothing to push. */
+		core->in_batch = false;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/**
+ * vhost_mdev_write_iter - apply one IOTLB message
+ * @iocb: the write
+ * @from: a struct vhost_msg_v2 (or the v1 struct vhost_msg), whole
+ *
+ * Unlike vhost, which answers -EFAULT for any failure, each failure has its
+ * own errno (-EINVAL, -EEXIST, -ENOMEM, -EFAULT, -ENOSPC, -EPERM).
+ *
+ * Return: the message's size, or -errno.
+ */
+ssize_t vhost_mdev_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct vhost_mdev_device *vdev = iocb->ki_filp->private_data;
+	struct vhost_mdev_core *core = vdev->core;
+	size_t len = iov_iter_count(from);
+	union {
+		struct vhost_msg v1;
+		struct vhost_msg_v2 v2;
+	} m;
+	struct vhost_iotlb_msg *msg;
+	u32 asid = 0;
+	int ret;
+
+	BUILD_BUG_ON(sizeof(m.v1) != sizeof(m.v2));
+	if (len != sizeof(m.v2))
+		return -EINVAL;
+	if (!copy_from_iter_full(&m, len, from))
+		return -EFAULT;
+
+	mutex_lock(&core->lock);
+	if (core->dead) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (core->owner != current->mm) {
+		ret = -EPERM;
+		goto out_unlock;
+	}
+
+	switch (m.v2.type) {
+	case VHOST_IOTLB_MSG_V2:
+		msg = &m.v2.iotlb;
+		asid = m.v2.asid;
+		/* Without IOTLB_ASID the field is reserved: must be zero. */
+		if (asid &&
+		    !(core->acked_backend & BIT_ULL(VHOST_BACKEND_F_IOTLB_ASID))) {
+			ret = -EINVAL;
+			goto out_unlock;
+		}
+		break;
+	case VHOST_IOTLB_MSG:
+		msg = &m.v1.iotlb;
+		break;
+	default:
+		ret = -EINVAL;
+		goto out_unlock;
+	}
+
+	ret = vhost_mdev_iotlb_msg(vdev, asid, msg);
+
+out_unlock:
+	mutex_unlock(&core->lock);
+	return ret ?: len;
+}
+
+static int vhost_mdev_region_cmp(const void *a, const void *b)
+{
+	const struct vhost_memory_region *ra = a, *rb = b;
+
+	if (ra->guest_phys_addr < rb->guest_phys_addr)
+		return -1;
+	return ra->guest_phys_addr > rb->guest_phys_addr;
+}
+
+/* Sort the regions and check them; return the pages they need. */
+static long vhost_mdev_regions_check(struct vhost_mdev_core *core,
+				     struct vhost_memory_region *regions,
+				     u32 nregions)
+{
+	unsigned long npages = 0;
+	u64 last, prev_last = 0;
+	u32 i;
+	int ret;
+
+	sort(regions, nregions, sizeof(*regions), vhost_mdev_region_cmp, NULL);
+	for (i = 0; i < nregions; i++) {
+		if (regions[i].flags_padding)
+			return -EINVAL;
+		ret = vhost_mdev_range_valid(core, regions[i].guest_phys_addr,
+					     regions[i].memory_size,
+					     regions[i].userspace_addr, &last);
+		if (ret)
+			return ret;
+		if (i && regions[i].guest_phys_addr <= prev_last)
+			return -EINVAL;
+		prev_last = last;
+		npages += PFN_DOWN(regions[i].memory_size);
+	}
+	return npages;
+}
+
+static unsigned long vhost_mdev_table_pages(struct vhost_iotlb *iotlb)
+{
+	struct vhost_iotlb_map *map;
+	unsigned long npages = 0;
+
+	list_for_each_entry(map, &iotlb->list, link)
+		npages += PFN_DOWN(map->size);
+	return npages;
+}
+
+/* Swap two IOTLBs' entries; caller holds iotlb_lock for writing. */
+static void vhost_mdev_iotlb_swap(struct vhost_iotlb *a, struct vhost_iotlb *b)
+{
+	LIST_HEAD(tmp);
+
+	swap(a->root, b->root);
+	swap(a->nmaps, b->nmaps);
+	list_splice_init(&a->list, &tmp);
+	list_splice_init(&b->list, &a->list);
+	list_splice_init(&tmp, &b->list);
+}
+
+/* Map or unmap every entry of @iotlb in the IOMMU domain. */
+static int vhost_mdev_iommu_table(struct vhost_mdev_core *core,
+				  struct vhost_iotlb *iotlb, bool map_it)
+{
+	struct vhost_iotlb_map *map, *undo;
+	int ret;
+
+	list_for_each_entry(map, &iotlb->list, link) {
+		if (!map_it) {
+			iommu_unmap(core->domain, map->start, map->size);
+			continue;
+		}
+		ret = iommu_map(core->domain, map->start, map->addr, map->size,
+				vhost_mdev_iommu_prot(map->perm),
+				GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			list_for_each_entry(undo, &iotlb->list, link) {
+				if (undo == map)
+					break;
+				iommu_unmap(core->domain, undo->start,
+					    undo->size);
+			}
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Make @staged address space 0 in one step. A platform device's IOMMU cannot
+ * hold both tables (same IOVAs): the old one comes out, the new one goes in,
+ * and if that fails the old one goes back. On success @staged holds the old
+ * entries, still pinned, for the caller to free.
+ */
+static int vhost_mdev_commit_table(struct vhost_mdev_device *vdev,
+				   struct vhost_iotlb *staged)
+{
+	struct vhost_mdev_core *core = vdev->core;
+	struct vhost_iotlb *live = &core->iotlb[0];
+	int ret;
+
+	if (core->domain) {
+		vhost_mdev_iommu_table(core, live, false);
+		ret = vhost_mdev_iommu_table(core, staged, true);
+		if (ret) {
+			if (vhost_mdev_iommu_table(core, live, true)) {
+				dev_err(&vdev->dev,
+					"the old memory table could not be restored in the IOMMU; dropping it\n");
+				vhost_mdev_unmap_range(vdev, 0, 0, U64_MAX);
+			}
+			return ret;
+		}
+	}
+
+	write_lock(&core->iotlb_lock);
+	vhost_mdev_iotlb_swap(live, staged);
+	write_unlock(&core->iotlb_lock);
+	return 0;
+}
+
+/**
+ * vhost_mdev_set_mem_table - VHOST_SET_MEM_TABLE
+ * @vdev: the device
+ * @argp: the user's struct vhost_memory
+ *
+ * Each region becomes an IOVA = guest physical address mapping of address
+ * space 0, replacing whatever address space 0 held, in one step: on failure
+ * the old mappings stay. The old pages count as released for the memlock
+ * check, although both tables are pinned for a moment.
+ *
+ * Return: 0, or -EFAULT, -EOPNOTSUPP (padding), -E2BIG (too many regions),
+ * -EINVAL (empty, wrapping, unaligned, overlapping or out of window region,
+ * non-zero flags_padding), -ENOMEM (memlock), -ENOSPC (IOTLB entries).
+ */
+long vhost_mdev_set_mem_table(struct vhost_mdev_device *vdev,
+			      void __user *argp)
+{
+	struct vhost_mdev_core *core = vdev->core;
+	struct vhost_memory_region *regions;
+	struct vhost_memory hdr;
+	struct vhost_iotlb staged;
+	long npages;
+	u32 i;
+	int ret;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.padding)
+		return -EOPNOTSUPP;
+	if (hdr.nregions > VHOST_MDEV_MEM_MAX_NREGIONS)
+		return -E2BIG;
+
+	regions = memdup_array_user(argp + sizeof(hdr), hdr.nregions,
+				    sizeof(*regions));
+	if (IS_ERR(regions))
+		return PTR_ERR(regions);
+
+	npages = vhost_mdev_regions_check(core, regions, hdr.nregions);
+	if (npages < 0) {
+		ret = npages;
+		goto out_free;
+	}
+	ret = vhost_mdev_memlock_check(npages,
+				       vhost_mdev_table_pages(&core->iotlb[0]));
+	if (ret)
+		goto out_free;
+
+	vhost_iotlb_init(&staged, vhost_mdev_max_iotlb_entries, 0);
+	for (i = 0; i < hdr.nregions; i++) {
+		ret = vhost_mdev_pin(vdev, regions[i].guest_phys_addr,
+				     regions[i].userspace_addr,
+				     PFN_DOWN(regions[i].memory_size),
+				     VHOST_MAP_RW, vhost_mdev_add_staged,
+				     &staged);
+		if (ret)
+			break;
+	}
+	if (!ret)
+		ret = vhost_mdev_commit_table(vdev, &staged);
+	/* The new entries on failure, the old ones on success. */
+	vhost_mdev_free_table(vdev, &staged);
+
+out_free:
+	kfree(regions);
+	return ret;
+}
+
+static int vhost_mdev_count_dev(struct device *dev, void *data)
+{
+	(*(unsigned int *)data)++;
+	return 0;
+}
+
+/*
+ * Give a platform device a paging domain of its own. Refuse what would not
+ * isolate the guest: no IOMMU, a group shared with other devices, an IOMMU
+ * that does not snoop.
+ */
+static int vhost_mdev_domain_init(struct vhost_mdev_device *vdev)
+{
+	struct vhost_mdev_core *core = vdev->core;
+	struct device *dma_dev = vdev->dma_dev;
+	struct iommu_domain *domain;
+	struct iommu_group *group;
+	unsigned int ndevs = 0;
+	int ret;
+
+	group = iommu_group_get(dma_dev);
+	if (!group) {
+		dev_err(dma_dev, "no IOMMU translates its DMA: vhost-mdev needs one (intel_iommu=on)\n");
+		return -ENODEV;
+	}
+	iommu_group_for_each_dev(group, &ndevs, vhost_mdev_count_dev);
+	ret = iommu_group_id(group);
+	iommu_group_put(group);
+	if (ndevs != 1) {
+		dev_err(dma_dev, "shares IOMMU group %d with %u other device(s): it cannot be isolated\n",
+			ret, ndevs - 1);
+		return -EBUSY;
+	}
+	if (!device_iommu_capable(dma_dev, IOMMU_CAP_CACHE_COHERENCY)) {
+		dev_err(dma_dev, "its IOMMU does not enforce cache coherency\n");
+		return -EOPNOTSUPP;
+	}
+
+	domain = iommu_paging_domain_alloc(dma_dev);
+	if (IS_ERR(domain))
+		return PTR_ERR(domain);
+	ret = iommu_attach_device(domain, dma_dev);
+	if (ret) {
+		dev_err(dma_dev, "cannot attach to a domain of its own: %d\n",
+			ret);
+		iommu_domain_free(domain);
+		return ret;
+	}
+
+	core->domain = domain;
+	if (domain->geometry.force_aperture) {
+		core->range.first = domain->geometry.aperture_start;
+		core->range.last = domain->geometry.aperture_end;
+	} else {
+		core->range.first = 0;
+		core->range.last = U64_MAX;
+	}
+	return 0;
+}
+
+/* Set up the device's DMA at creation: its domain and its IOVA window. */
+int vhost_mdev_dma_init(struct vhost_mdev_device *vdev)
+{
+	struct vhost_mdev_core *core = vdev->core;
+	int ret;
+
+	if (vdev->dma_model == VHOST_MDEV_DMA_PLATFORM)
+		return vhost_mdev_domain_init(vdev);
+
+	core->range.first = 0;
+	core->range.last = U64_MAX;
+	if (vdev->ops->get_iova_range) {
+		ret = vdev->ops->get_iova_range(vdev, &core->range);
+		if (ret)
+			return ret;
+		if (core->range.first > core->range.last)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* Undo vhost_mdev_dma_init(); every mapping is gone by now. */
+void vhost_mdev_dma_exit(struct vhost_mdev_device *vdev)
+{
+	struct vhost_mdev_core *core = vdev->core;
+
+	if (!core->domain)
+		return;
+	iommu_detach_device(core->domain, vdev->dma_dev);
+	iommu_domain_free(core->domain);
+	core->domain = NULL;
+}
+
+/**
+ * vhost_mdev_iotlb_lock - start translating IOVAs
+ * @vdev: a %VHOST_MDEV_DMA_TRANSLATE device
+ *
+ * Between this and vhost_mdev_iotlb_unlock() the mappings do not change and
+ * the pages behind them stay pinned. Spins out writers: hold it for a bounded
+ * batch of work, never across sleeping.
+ */
+void vhost_mdev_iotlb_lock(struct vhost_mdev_device *vdev)
+	__acquires(&vdev->core->iotlb_lock)
+{
+	read_lock(&vdev->core->iotlb_lock);
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_lock);
+
+/**
+ * vhost_mdev_iotlb_unlock - stop translating IOVAs
+ * @vdev: the device
+ */
+void vhost_mdev_iotlb_unlock(struct vhost_mdev_device *vdev)
+	__releases(&vdev->core->iotlb_lock)
+{
+	read_unlock(&vdev->core->iotlb_lock);
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_unlock);
+
+/*
+ * The page and offset behind @iova and the bytes that follow it in the same
+ * page and entry (at most @len), if @iova is mapped with @perm.
+ */
+static struct page *vhost_mdev_iova_page(struct vhost_mdev_core *core,
+					 u32 asid, u64 iova, u32 perm,
+					 size_t len, size_t *off, size_t *n)
+{
+	struct vhost_iotlb_map *map;
+	phys_addr_t pa;
+
+	map = vhost_iotlb_itree_first(&core->iotlb[asid], iova, iova);
+	if (!map || (map->perm & perm) != perm)
+		return NULL;
+	pa = map->addr + (iova - map->start);
+	*off = offset_in_page(pa);
+	*n = min3((u64)len, map->last - iova + 1, (u64)(PAGE_SIZE - *off));
+	return pfn_to_page(PHYS_PFN(pa));
+}
+
+/**
+ * vhost_mdev_iotlb_read - copy from guest memory, device-read access
+ * @vdev: the device, with vhost_mdev_iotlb_lock() held
+ * @asid: the address space
+ * @dst: where to copy
+ * @iova: where from
+ * @len: how many bytes
+ *
+ * Return: 0, -EINVAL for a bad @asid, -EFAULT if part of the range is not
+ * mapped readable (some bytes may have been copied).
+ */
+int vhost_mdev_iotlb_read(struct vhost_mdev_device *vdev, u32 asid,
+			  void *dst, u64 iova, size_t len)
+{
+	struct vhost_mdev_core *core = vdev->core;
+	struct page *page;
+	size_t off, n;
+	void *src;
+
+	lockdep_assert_held_read(&core->iotlb_lock);
+	if (asid >= vdev->nas)
+		return -EINVAL;
+
+	while (len) {
+		page = vhost_mdev_iova_page(core, asid, iova, VHOST_MAP_RO, len,
+					    &off, &n);
+		if (!page)
+			return -EFAULT;
+		src = kmap_local_page(page);
+		memcpy(dst, src + off, n);
+		kunmap_local(src);
+		dst += n;
+		iova += n;
+		len -= n;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_read);
+
+/**
+ * vhost_mdev_iotlb_write - copy to guest memory, device-write access
+ * @vdev: the device, with vhost_mdev_iotlb_lock() held
+ * @asid: the address space
+ * @iova: where to copy
+ * @src: what
+ * @len: how many bytes
+ *
+ * Return: 0, -EINVAL for a bad @asid, -EFAULT if part of the range is not
+ * mapped writable (some bytes may have been copied).
+ */
+int vhost_mdev_iotlb_write(struct vhost_mdev_device *vdev, u32 asid,
+			   u64 iova, const void *src, size_t len)
+{
+	struct vhost_mdev_core *core = vdev->core;
+	struct page *page;
+	size_t off, n;
+	void *dst;
+
+	lockdep_assert_held_read(&core->iotlb_lock);
+	if (asid >= vdev->nas)
+		return -EINVAL;
+
+	while (len) {
+		page = vhost_mdev_iova_page(core, asid, iova, VHOST_MAP_WO, len,
+					    &off, &n);
+		if (!page)
+			return -EFAULT;
+		dst = kmap_local_page(page);
+		memcpy(dst + off, src, n);
+		kunmap_local(dst);
+		src += n;
+		iova += n;
+		len -= n;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_write);
+
+/**
+ * vhost_mdev_iotlb_copy - copy within guest memory
+ * @vdev: the device, with vhost_mdev_iotlb_lock() held
+ * @dst_asid: the destination's address space
+ * @dst_iova: the destination, mapped writable
+ * @src_asid: the source's address space
+ * @src_iova: the source, mapped readable
+ * @len: how many bytes
+ *
+ * Return: 0, -EINVAL for a bad address space, -EFAULT if part of a range is
+ * not mapped as needed (some bytes may have been copied).
+ */
+int vhost_mdev_iotlb_copy(struct vhost_mdev_device *vdev, u32 dst_asid,
+			  u64 dst_iova, u32 src_asid, u64 src_iova, size_t len)
+{
+	struct vhost_mdev_core *core = vdev->core;
+	struct page *spage, *dpage;
+	size_t soff, doff, n;
+	void *s, *d;
+
+	lockdep_assert_held_read(&core->iotlb_lock);
+	if (dst_asid >= vdev->nas || src_asid >= vdev->nas)
+		return -EINVAL;
+
+	while (len) {
+		spage = vhost_mdev_iova_page(core, src_asid, src_iova,
+					     VHOST_MAP_RO, len, &soff, &n);
+		if (!spage)
+			return -EFAULT;
+		dpage = vhost_mdev_iova_page(core, dst_asid, dst_iova,
+					     VHOST_MAP_WO, n, &doff, &n);
+		if (!dpage)
+			return -EFAULT;
+		s = kmap_local_page(spage);
+		d = kmap_local_page(dpage);
+		memcpy(d + doff, s + soff, n);
+		kunmap_local(d);
+		kunmap_local(s);
+		src_iova += n;
+		dst_iova += n;
+		len -= n;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_copy);

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhost-mdev simulator: virtio-net loopback.
+ *
+ * Every packet transmitted on queue pair N's transmit queue is received on
+ * pair N's receive queue, byte for byte, behind a fresh virtio-net header.
+ * Transmission waits for receive buffers instead of dropping (a loopback
+ * with flow control), so a test can count on every packet arriving. The
+ * control queue takes VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET and MAC_ADDR_SET and
+ * refuses the rest.
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/ethtool.h>
+#include <linux/module.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "sim.h"
+
+/* Packets per transmit queue, commands per control queue, per pass. */
+#define VMDEV_SIM_NET_BUDGET		64
+#define VMDEV_SIM_NET_CTRL_BUDGET	16
+#define VMDEV_SIM_NET_HDR_LEN		sizeof(struct virtio_net_hdr_v1)
+/* Largest frame without GSO (not offered): 64 KiB is generous. */
+#define VMDEV_SIM_NET_MAX_FRAME		SZ_64K
+#define VMDEV_SIM_NET_MTU		1500
+
+#define VMDEV_SIM_NET_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) |		\
+				 BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |	\
+				 BIT_ULL(VIRTIO_NET_F_MAC) |		\
+				 BIT_ULL(VIRTIO_NET_F_STATUS) |		\
+				 BIT_ULL(VIRTIO_NET_F_MTU) |		\
+				 BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |	\
+				 BIT_ULL(VIRTIO_NET_F_CTRL_VQ) |	\
+				 BIT_ULL(VIRTIO_NET_F_MQ))
+
+/* Data queues in one group (and address space), the control queue in another. */
+#define VMDEV_SIM_NET_DATA_GROUP	0
+#define VMDEV_SIM_NET_CVQ_GROUP		1
+
+static unsigned int pairs = 2;
+module_param(pairs, uint, 0444);
+MODULE_PARM_DESC(pairs, "Queue pairs of each net device, 1-8 (default 2)");
+
+/**
+ * struct vmdev_sim_net - the net type's own state
+ * @active_pairs: queue pairs the driver asked for (VQ_PAIRS_SET)
+ * @tx: the transmit chain being looped
+ * @rx: a receive chain being filled
+ */
+struct vmdev_sim_net {
+	u16 active_pairs;
+	struct vmdev_sim_chain tx;
+	struct vmdev_sim_chain rx;
+};
+
+static u32 vmdev_sim_net_pairs(void)
+{
+	return clamp(pairs, 1U, 8U);
+}
+
+static u32 vmdev_sim_net_nvqs(void)
+{
+	return 2 * vmdev_sim_net_pairs() + 1;
+}
+
+/* Without MQ the control queue follows the first pair (virtio spec). */
+static u16 vmdev_sim_net_cvq(struct vmdev_sim *sim)
+{
+	if (sim->features & BIT_ULL(VIRTIO_NET_F_MQ))
+		return 2 * vmdev_sim_net_pairs();
+	return 2;
+}
+
+static void vmdev_sim_net_init(struct vmdev_sim *sim, unsigned int instance)
+{
+	struct virtio_net_config *config = sim->config;
+
+	/* Locally administered, "VM", then the instance number. */
+	config->mac[0] = 0x02;
+	config->mac[1] = 0x56;
+	config->mac[2] = 0x4d;
+	config->mac[4] = instance >> 8;
+	config->mac[5] = instance;
+	config->status = (__force __virtio16)cpu_to_le16(VIRTIO_NET_S_LINK_UP);
+	config->max_virtqueue_pairs =
+		(__force __virtio16)cpu_to_le16(vmdev_sim_net_pairs());
+	config->mtu = (__force __virtio16)cpu_to_le16(VMDEV_SIM_NET_MTU);
+	config->speed = cpu_to_le32(SPEED_UNKNOWN);
+	config->duplex = DUPLEX_UNKNOWN;
+}
+
+static bool vmdev_sim_net_features_ok(struct vmdev_sim *sim, u64 features)
+{
+	/* Memory is only reachable through the IOTLB; MQ needs the CVQ. */
+	if (!(features & BIT_ULL(VIRTIO_F_VERSION_1)) ||
+	    !(features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)))
+		return false;
+	if ((features & BIT_ULL(VIRTIO_NET_F_MQ)) &&
+	    !(features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)))
+		return false;
+	return true;
+}
+
+static void vmdev_sim_net_reset(struct vmdev_sim *sim)
+{
+	struct vmdev_sim_net *net = sim->priv;
+
+	net->active_pairs = 1;
+}
+
+static u32 vmdev_sim_net_vq_group(struct vmdev_sim *sim, u16 idx)
+{
+	if ((sim->features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)) &&
+	    idx == vmdev_sim_net_cvq(sim))
+		return VMDEV_SIM_NET_CVQ_GROUP;
+	return VMDEV_SIM_NET_DATA_GROUP;
+}
+
+/* Only the MAC address is the driver's to write. */
+static void vmdev_sim_net_set_config(struct vmdev_sim *sim,
+				     unsigned int offset, const void *buf,
+				     unsigned int len)
+{
+	struct virtio_net_config *config = sim->config;
+
+	if (offset >= ETH_ALEN)
+		return;
+	memcpy(config->mac + offset, buf, min(len, ETH_ALEN - offset));
+}
+
+/*
+ * Receive the packet in net->tx on queue @rx, after a fresh header. Return
+ * 1 when it was, 0 when there are not enough receive buffers yet (nothing
+ * taken), -E2BIG when the driver's buffers cannot hold it (nothing taken),
+ * another -errno when the device broke.
+ */
+static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx, u16 tx,
+				 u16 *taken, int avail)
+{
+	struct vmdev_sim_net *net = sim->priv;
+	struct vmdev_sim_vq *rxq = &sim->vqs[rx];
+	u32 frame = net->tx.out_len - VMDEV_SIM_NET_HDR_LEN;
+	bool mrg = sim->features & BIT_ULL(VIRTIO_NET_F_MRG_RXBUF);
+	struct virtio_net_hdr_v1 hdr = {};
+	u16 used = rxq->used, first = *taken, nbufs = 0, head = 0;
+	u32 done = 0, room, n, hdr_room = VMDEV_SIM_NET_HDR_LEN;
+	int ret;
+
+	while (!nbufs || done < frame) {
+		if (*taken >= avail) {
+			ret = 0;
+			goto rollback;
+		}
+		ret = vmdev_sim_vq_chain(sim, rx, *taken, &net->rx);
+		if (ret)
+			return ret;
+		if (net->rx.nout) {
+			vmdev_sim_broken(sim, rx, "readable receive buffer",
+					 -EIO);
+			return -EIO;
+		}
+		ret = -E2BIG;
+		if (net->rx.in_len < hdr_room)
+			goto rollback;
+		room = net->rx.in_len - hdr_room;
+		if (!mrg && room < frame)
+			goto rollback;
+		if (!nbufs)
+			head = net->rx.head;
+		n = min(room, frame - done);
+		ret = vmdev_sim_chain_copy(sim, rx, &net->rx, hdr_room, tx,
+					   &net->tx,
+					   VMDEV_SIM_NET_HDR_LEN + done, n);
+		if (ret)
+			goto broken;
+		ret = vmdev_sim_vq_push(sim, rx, net->rx.head, hdr_room + n);
+		if (ret)
+			return ret;
+		done += n;
+		hdr_room = 0;
+		nbufs++;
+		(*taken)++;
+	}
+
+	/* The first buffer's header, now that the count is known. */
+	hdr.num_buffers = (__force __virtio16)cpu_to_le16(nbufs);
+	ret = vmdev_sim_vq_chain(sim, rx, first, &net->rx);
+	if (ret)
+		return ret;
+	ret = vmdev_sim_chain_write(sim, rx, &net->rx, 0, &hdr, sizeof(hdr));
+	if (ret || net->rx.head != head)
+		goto broken;
+	return 1;
+
+broken:
+	vmdev_sim_broken(sim, rx, "buffer not mapped", ret);
+	return ret;
+rollback:
+	rxq->used = used;
+	*taken = first;
+	return ret;
+}
+
+/* Loop transmit queue @tx to receive queue @rx; true if work is left. */
+static bool vmdev_sim_net_loop(struct vmdev_sim *sim, u16 rx, u16 tx)
+{
+	struct vmdev_sim_net *net = sim->priv;
+	struct vmdev_sim_vq *txq = &sim->vqs[tx], *rxq = &sim->vqs[rx];
+	u16 sent = 0, taken = 0;
+	int ntx, nrx, ret;
+	bool more;
+
+	if (!vmdev_sim_vq_usable(txq) || !vmdev_sim_vq_usable(rxq))
+		return false;
+	ntx = vmdev_sim_vq_avail(sim, tx);
+	if (ntx <= 0)
+		return false;
+	nrx = vmdev_sim_vq_avail(sim, rx);
+	if (nrx < 0)
+		return false;
+
+	while (sent < ntx && sent < VMDEV_SIM_NET_BUDGET) {
+		ret = vmdev_sim_vq_chain(sim, tx, sent, &net->tx);
+		if (ret)
+			return false;
+		/* A malformed packet is dropped, as a NIC would. */
+		if (net->tx.nout != net->tx.nseg ||
+		    net->tx.out_len < VMDEV_SIM_NET_HDR_LEN ||
+		    net->tx.out_len - VMDEV_SIM_NET_HDR_LEN >
+		    VMDEV_SIM_NET_MAX_FRAME)
+			ret = -EINVAL;
+		else
+			ret = vmdev_sim_net_receive(sim, rx, tx, &taken, nrx);
+		if (!ret)
+			break;
+		if (ret < 0 && ret != -EINVAL && ret != -E2BIG)
+			return false;
+		if (vmdev_sim_vq_push(sim, tx, net->tx.head, 0))
+			return false;
+		sent++;
+	}
+
+	txq->last_avail += sent;
+	rxq->last_avail += taken;
+	if (sent && vmdev_sim_vq_publish(sim, tx))
+		return false;
+	if (taken && vmdev_sim_vq_publish(sim, rx))
+		return false;
+
+	/* Left: budget ran out, not a wait for receive buffers. */
+	more = sent == VMDEV_SIM_NET_BUDGET && sent < ntx;
+	return more;
+}
+
+static u8 vmdev_sim_net_command(struct vmdev_sim *sim, u16 cvq, u8 class,
+				u8 cmd)
+{
+	struct vmdev_sim_net *net = sim->priv;
+	struct virtio_net_config *config = sim->config;
+	u8 mac[ETH_ALEN];
+	__le16 vqp;
+
+	if (class == VIRTIO_NET_CTRL_MQ &&
+	    cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
+	    (sim->features & BIT_ULL(VIRTIO_NET_F_MQ))) {
+		if (vmdev_sim_chain_read(sim, cvq, &net->tx, 2, &vqp,
+					 sizeof(vqp)))
+			return VIRTIO_NET_ERR;
+		if (!le16_to_cpu(vqp) ||
+		    le16_to_cpu(vqp) > vmdev_sim_net_pairs())
+			return VIRTIO_NET_ERR;
+		net->active_pairs = le16_to_cpu(vqp);
+		return VIRTIO_NET_OK;
+	}
+	if (class == VIRTIO_NET_CTRL_MAC &&
+	    cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET) {
+		if (vmdev_sim_chain_read(sim, cvq, &net->tx, 2, mac,
+					 sizeof(mac)))
+			return VIRTIO_NET_ERR;
+		ether_addr_copy(config->mac, mac);
+		return VIRTIO_NET_OK;
+	}
+	return VIRTIO_NET_ERR;
+}
+
+/* Answer control commands; true if work is left. */
+static bool vmdev_sim_net_ctrl(struct vmdev_sim *sim)
+{
+	struct vmdev_sim_net *net = sim->priv;
+	u16 cvq = vmdev_sim_net_cvq(sim), done = 0;
+	struct {
+		u8 class;
+		u8 cmd;
+	} ctrl;
+	int avail;
+	u8 ack;
+
+	if (!vmdev_sim_vq_usable(&sim->vqs[cvq]))
+		return false;
+	avail = vmdev_sim_vq_avail(sim, cvq);
+	if (avail <= 0)
+		return false;
+
+	while (done < avail && done < VMDEV_SIM_NET_CTRL_BUDGET) {
+		if (vmdev_sim_vq_chain(sim, cvq, done, &net->tx))
+			return false;
+		ack = VIRTIO_NET_ERR;
+		if (!vmdev_sim_chain_read(sim, cvq, &net->tx, 0, &ctrl,
+					  sizeof(ctrl)))
+			ack = vmdev_sim_net_command(sim, cvq, ctrl.class,
+						    ctrl.cmd);
+		if (net->tx.in_len < sizeof(ack) ||
+		    vmdev_sim_chain_write(sim, cvq, &net->tx, 0, &ack,
+					  sizeof(ack))) {
+			vmdev_sim_broken(sim, cvq, "no room for the ack",
+					 -EFAULT);
+			return false;
+		}
+		if (vmdev_sim_vq_push(sim, cvq, net->tx.head, sizeof(ack)))
+			return false;
+		done++;
+	}
+
+	sim->vqs[cvq].last_avail += done;
+	if (vmdev_sim_vq_publish(sim, cvq))
+		return false;
+	return done < avail;
+}
+
+static bool vmdev_sim_net_process(struct vmdev_sim *sim)
+{
+	bool more = false;
+	u16 i;
+
+	for (i = 0; i < vmdev_sim_net_pairs(); i++)
+		more |= vmdev_sim_net_loop(sim, 2 * i, 2 * i + 1);
+	if (sim->features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ))
+		more |= vmdev_sim_net_ctrl(sim);
+	return more;
+}
+
+const struct vmdev_sim_type vmdev_sim_net_type = {
+	.name = "net",
+	.device_id = VIRTIO_ID_NET,
+	.features = VMDEV_SIM_NET_FEATURES,
+	.config_size = sizeof(struct virtio_net_config),
+	.priv_size = sizeof(struct vmdev_sim_net),
+	.nvqs = vmdev_sim_net_nvqs,
+	.ngroups = 2,
+	.nas = 2,
+	.init = vmdev_sim_net_init,
+	.features_ok = vmdev_sim_net_features_ok,
+	.reset = vmdev_sim_net_reset,
+	.vq_group = vmdev_sim_net_vq_group,
+	.process = vmdev_sim_net_process,
+	.set_config = vmdev_sim_net_set_config,
+};

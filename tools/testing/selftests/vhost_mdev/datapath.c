@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Data path on the simulator: what goes out on a transmit queue comes back
+ * on the paired receive queue, byte for byte, in order, with interrupts.
+ */
+#include <sys/resource.h>
+
+#include "kselftest_harness.h"
+#include "vmdev_test.h"
+
+#define NPACKETS	10000
+#define WINDOW		64
+#define TIMEOUT_MS	5000
+
+/* Frame @seq: 60 to 1514 bytes, addresses, a local ethertype, a pattern. */
+static size_t make_frame(uint8_t *f, unsigned int seq)
+{
+	size_t len = 60 + (seq * 7919u) % (1514 - 60 + 1);
+	size_t i;
+
+	memset(f, 0xff, 6);
+	memcpy(f + 6, "\x02\x56\x4d\x00\x00\x01", 6);
+	f[12] = 0x88;
+	f[13] = 0xb5;
+	f[14] = seq >> 8;
+	f[15] = seq;
+	for (i = 16; i < len; i++)
+		f[i] = (uint8_t)(seq * 31 + i * 17);
+	return len;
+}
+
+/*
+ * Send @n frames on @pair in windows, receive each and compare it. Returns
+ * 0, or the first sequence number that went wrong + 1.
+ */
+static int loop_frames(struct __test_metadata *_metadata, struct vmdev *d,
+		       unsigned int pair, unsigned int first, unsigned int n)
+{
+	uint8_t out[2048], in[2048];
+	unsigned int sent = 0, got = 0, w;
+	int len, r;
+
+	while (got < n) {
+		for (w = 0; w < WINDOW && sent < n; w++, sent++) {
+			len = make_frame(out, first + sent);
+			r = vmdev_send(d, pair, out, len, false);
+			if (r == -EAGAIN)
+				break;
+			EXPECT_EQ(0, r) return first + sent + 1;
+		}
+		EXPECT_EQ(0, vmdev_kick(d, 2 * pair + 1));
+		while (got < sent) {
+			len = make_frame(out, first + got);
+			r = vmdev_recv_wait(d, pair, in, sizeof(in), TIMEOUT_MS);
+			EXPECT_EQ(len, r) {
+				TH_LOG("frame %u: got %d", first + got, r);
+				return first + got + 1;
+			}
+			EXPECT_EQ(0, memcmp(out, in, len)) {
+				TH_LOG("frame %u differs", first + got);
+				return first + got + 1;
+			}
+			got++;
+		}
+		vmdev_tx_reclaim(d, pair);
+	}
+	return 0;
+}
+
+FIXTURE(datapath) {
+	char uuid[37];
+	char node[64];
+	struct vmdev d;
+};
+
+FIXTURE_VARIANT(datapath) {
+	enum vmdev_map map;
+	bool mrg;
+	unsigned int rx_buf;
+	bool tx_split;
+	bool hugepages;
+};
+
+FIXTURE_VARIANT_ADD(datapath, iotlb) {
+	.map = VMDEV_MAP_IOTLB,
+};
+
+FIXTURE_VARIANT_ADD(datapath, mem_table) {
+	.map = VMDEV_MAP_MEM_TABLE,
+	.tx_split = true,
+};
+
+/* Small receive buffers: most frames span several of them. */
+FIXTURE_VARIANT_ADD(datapath, iotlb_mrg_rxbuf) {
+	.map = VMDEV_MAP_IOTLB,
+	.mrg = true,
+	.rx_buf = 512,
+	.tx_split = true,
+};
+
+FIXTURE_VARIANT_ADD(datapath, mem_table_mrg_rxbuf) {
+	.map = VMDEV_MAP_MEM_TABLE,
+	.mrg = true,
+	.rx_buf = 256,
+};
+
+FIXTURE_VARIANT_ADD(datapath, iotlb_hugepages) {
+	.map = VMDEV_MAP_IOTLB,
+	.hugepages = true,
+};
+
+FIXTURE_VARIANT_ADD(datapath, mem_table_hugepages) {
+	.map = VMDEV_MAP_MEM_TABLE,
+	.hugepages = true,
+	.mrg = true,
+	.rx_buf = 1024,
+};
+
+static int reserve_hugepages(unsigned int n)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%u", n);
+	if (vmdev_write_file("/proc/sys/vm/nr_hugepages", buf))
+		return -1;
+	if (vmdev_read_file("/proc/sys/vm/nr_hugepages", buf, sizeof(buf)))
+		return -1;
+	return (unsigned int)atoi(buf) >= n ? 0 : -1;
+}
+
+FIXTURE_SETUP(datapath)
+{
+	int ret = vmdev_sim_mdev(self->uuid, self->node, sizeof(self->node));
+
+	self->d.fd = -1;
+	if (ret == -ENOENT)
+		SKIP(return, "vhost_mdev_sim is not installed");
+	ASSERT_EQ(0, ret);
+	if (variant->hugepages && reserve_hugepages(8))
+		SKIP(return, "cannot reserve 2 MiB hugepages");
+}
+
+FIXTURE_TEARDOWN(datapath)
+{
+	vmdev_close(&self->d);
+	if (self->uuid[0])
+		EXPECT_EQ(0, vmdev_mdev_remove(self->uuid));
+}
+
+/* The options of the variant a TEST_F() runs in. */
+#define VARIANT_OPTS ((struct vmdev_opts) {				\
+	.map = variant->map,						\
+	.rx_buf = variant->rx_buf,					\
+	.tx_split = variant->tx_split,					\
+	.hugepages = variant->hugepages,				\
+	.iova = 0x100000,						\
+	.features = variant->mrg ? 1ULL << VIRTIO_NET_F_MRG_RXBUF : 0,	\
+})
+
+TEST_F(datapath, loopback_10000_frames)
+{
+	struct vmdev_opts o = VARIANT_OPTS;
+
+	ASSERT_EQ(0, vmdev_open(&self->d, self->node, &o));
+	ASSERT_EQ(!!variant->mrg,
+		  !!(self->d.features & (1ULL << VIRTIO_NET_F_MRG_RXBUF)));
+	ASSERT_EQ(0, loop_frames(_metadata, &self->d, 0, 0, NPACKETS));
+	/* Every wait above ended with an interrupt on the call eventfd. */
+	EXPECT_GT(self->d.vqs[0].calls, 0);
+	TH_LOG("%u frames, %llu receive interrupts, %llu kicks", NPACKETS,
+	       (unsigned long long)self->d.vqs[0].calls,
+	       (unsigned long long)self->d.vqs[1].kicks);
+}
+
+/* Both pairs at once: each pair's frames come back on its own queue. */
+TEST_F(datapath, two_queue_pairs)
+{
+	struct vmdev_opts o = VARIANT_OPTS;
+	uint8_t out[2048], in[2048];
+	unsigned int i, p;
+	int len;
+
+	o.pairs = 2;
+	ASSERT_EQ(0, vmdev_open(&self->d, self->node, &o));
+	for (i = 0; i < 500; i++) {
+		for (p = 0; p < 2; p++) {
+			len = make_frame(out, 2 * i + p);
+			ASSERT_EQ(0, vmdev_send(&self->d, p, out, len, true));
+		}
+		for (p = 0; p < 2; p++) {
+			len = make_frame(out, 2 * i + p);
+			ASSERT_EQ(len, vmdev_recv_wait(&self->d, p, in,
+						       sizeof(in), TIMEOUT_MS));
+			ASSERT_EQ(0, memcmp(out, in, len));
+		}
+	}
+	/* Count the interrupts nobody had to wait for, too. */
+	vmdev_wait_call(&self->d, 0, 0);
+	vmdev_wait_call(&self->d, 2, 0);
+	EXPECT_GT(self->d.vqs[0].calls, 0);
+	EXPECT_GT(self->d.vqs[2].calls, 0);
+}
+
+/*
+ * Reset with frames in flight: the device stops, VHOST_GET_VRING_BASE
+ * reports where each queue stopped, and a new session works from scratch.
+ */
+TEST_F(datapath, reset_mid_traffic_then_restart)
+{
+	struct vmdev_opts o = VARIANT_OPTS;
+	struct vhost_vring_state s;
+	uint8_t out[2048];
+	unsigned int i;
+	uint16_t used;
+	int len;
+
+	ASSERT_EQ(0, vmdev_open(&self->d, self->node, &o));
+	ASSERT_EQ(0, loop_frames(_metadata, &self->d, 0, 0, 100));
+	for (i = 0; i < 32; i++) {
+		len = make_frame(out, i);
+		ASSERT_EQ(0, vmdev_send(&self->d, 0, out, len, true));
+	}
+	ASSERT_EQ(0, vmdev_set_status(self->d.fd, 0));
+
+	/* Transmit: what the device took is what it used, in order. */
+	s.index = 1;
+	ASSERT_EQ(0, vmdev_ioctl(self->d.fd, VHOST_GET_VRING_BASE, &s));
+	used = le16toh(__atomic_load_n(&self->d.vqs[1].used->idx,
+				       __ATOMIC_ACQUIRE));
+	EXPECT_EQ(used, s.num);
+	EXPECT_GE(s.num, 100);
+	EXPECT_LE(s.num, 132);
+
+	/* After the reset nothing moves, kicked or not. */
+	len = make_frame(out, 999);
+	EXPECT_EQ(0, vmdev_send(&self->d, 0, out, len, true));
+	usleep(100000);
+	s.num = le16toh(__atomic_load_n(&self->d.vqs[1].used->idx,
+					__ATOMIC_ACQUIRE));
+	EXPECT_EQ(used, s.num);
+
+	vmdev_close(&self->d);
+	ASSERT_EQ(0, vmdev_open(&self->d, self->node, &o));
+	ASSERT_EQ(0, loop_frames(_metadata, &self->d, 0, 0, 1000));
+}
+
+/* Two simulator instances at once, each looping its own traffic. */
+TEST_F(datapath, two_instances)
+{
+	struct vmdev_opts o = VARIANT_OPTS;
+	char uuid2[37] = "", node2[64];
+	struct vmdev d2 = { .fd = -1 };
+	uint8_t out[2048], in[2048];
+	unsigned int i;
+	int len;
+
+	ASSERT_EQ(0, vmdev_open(&self->d, self->node, &o));
+	ASSERT_EQ(0, vmdev_sim_mdev(uuid2, node2, sizeof(node2)));
+	EXPECT_STRNE(self->node, node2);
+	ASSERT_EQ(0, vmdev_open(&d2, node2, &o));
+	for (i = 0; i < 500; i++) {
+		len = make_frame(out, i);
+		ASSERT_EQ(0, vmdev_send(&self->d, 0, out, len, true));
+		ASSERT_EQ(0, vmdev_send(&d2, 0, out, len, true));
+		ASSERT_EQ(len, vmdev_recv_wait(&self->d, 0, in, sizeof(in),
+					       TIMEOUT_MS));
+		ASSERT_EQ(0, memcmp(out, in, len));
+		ASSERT_EQ(len, vmdev_recv_wait(&d2, 0, in, sizeof(in),
+					       TIMEOUT_MS));
+		ASSERT_EQ(0, memcmp(out, in, len));
+	}
+	vmdev_close(&d2);
+	EXPECT_EQ(0, vmdev_mdev_remove(uuid2));
+}
+
+TEST_HARNESS_MAIN

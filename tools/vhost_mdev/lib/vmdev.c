@@ -1,0 +1,764 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libvmdev: a virtio-net driver in userspace over the vhost-vdpa uAPI.
+ *
+ * The bring-up follows Documentation/userspace-api/vhost-mdev.rst. Memory is
+ * one mapping of this process; rings and buffers are carved from it and the
+ * device sees it at opts.iova. Each ring slot owns a fixed buffer.
+ */
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/vhost.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "vmdev.h"
+
+#define VMDEV_PAGE	4096UL
+#define VMDEV_HUGE	(2UL << 20)
+#define VMDEV_TX_BUF	2048U
+#define VMDEV_TX_SPLIT_OFF 64U
+
+static int vmdev_write_file(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+int vmdev_uuid_random(char uuid[37])
+{
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/sys/kernel/random/uuid", O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, uuid, 36);
+	close(fd);
+	if (n != 36)
+		return -EIO;
+	uuid[36] = '\0';
+	return 0;
+}
+
+int vmdev_mdev_create(const char *parent, const char *type, const char *uuid)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/mdev_supported_types/%s/create",
+		 parent, type);
+	return vmdev_write_file(path, uuid);
+}
+
+int vmdev_mdev_remove(const char *uuid)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/remove", uuid);
+	return vmdev_write_file(path, "1");
+}
+
+int vmdev_mdev_node(const char *uuid, char *path, size_t len)
+{
+	char dir[256];
+	struct dirent *e;
+	int ret = -ENOENT;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/sys/bus/mdev/devices/%s/vhost-mdev",
+		 uuid);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (!strncmp(e->d_name, "vhost-mdev-", 11)) {
+			snprintf(path, len, "/dev/%s", e->d_name);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+int vmdev_type_attr(const char *parent, const char *type, const char *attr,
+		    char *buf, size_t len)
+{
+	char path[512];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/mdev_supported_types/%s/%s", parent,
+		 type, attr);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	while (n && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	return 0;
+}
+
+int vmdev_ioctl(int fd, unsigned long request, void *arg)
+{
+	return ioctl(fd, request, arg) < 0 ? -errno : 0;
+}
+
+long vmdev_iotlb_msg(int fd, uint32_t asid, uint8_t type, uint64_t iova,
+		     uint64_t size, uint64_t uaddr, uint8_t perm)
+{
+	struct vhost_msg_v2 msg = {
+		.type = VHOST_IOTLB_MSG_V2,
+		.asid = asid,
+		.iotlb = {
+			.iova = iova,
+			.size = size,
+			.uaddr = uaddr,
+			.perm = perm,
+			.type = type,
+		},
+	};
+	ssize_t n = write(fd, &msg, sizeof(msg));
+
+	return n < 0 ? -errno : n;
+}
+
+int vmdev_set_status(int fd, uint8_t status)
+{
+	return vmdev_ioctl(fd, VHOST_VDPA_SET_STATUS, &status);
+}
+
+int vmdev_get_status(int fd, uint8_t *status)
+{
+	return vmdev_ioctl(fd, VHOST_VDPA_GET_STATUS, status);
+}
+
+int vmdev_vring_state(int fd, unsigned long request, unsigned int index,
+		      unsigned int num)
+{
+	struct vhost_vring_state s = { .index = index, .num = num };
+
+	return vmdev_ioctl(fd, request, &s);
+}
+
+int vmdev_vring_file(int fd, unsigned long request, unsigned int index,
+		     int efd)
+{
+	struct vhost_vring_file f = { .index = index, .fd = efd };
+
+	return vmdev_ioctl(fd, request, &f);
+}
+
+long vmdev_vmpin_kb(void)
+{
+	char line[256];
+	long kb = -ENOENT;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+void *vmdev_alloc(struct vmdev *d, size_t size, size_t align)
+{
+	size_t off = (d->mem_used + align - 1) & ~(align - 1);
+
+	if (off + size > d->mem_size)
+		return NULL;
+	d->mem_used = off + size;
+	return d->mem + off;
+}
+
+uint64_t vmdev_iova(const struct vmdev *d, const void *p)
+{
+	return d->opts.iova + ((const uint8_t *)p - d->mem);
+}
+
+static int vmdev_add_status(struct vmdev *d, uint8_t bit)
+{
+	uint8_t status;
+	int ret;
+
+	ret = vmdev_get_status(d->fd, &status);
+	if (!ret)
+		ret = vmdev_set_status(d->fd, status | bit);
+	if (!ret)
+		ret = vmdev_get_status(d->fd, &status);
+	if (!ret && !(status & bit))
+		ret = -EIO;
+	return ret;
+}
+
+int vmdev_map_memory(struct vmdev *d)
+{
+	struct {
+		struct vhost_memory hdr;
+		struct vhost_memory_region region;
+	} table = {
+		.hdr.nregions = 1,
+		.region = {
+			.guest_phys_addr = d->opts.iova,
+			.memory_size = d->mem_size,
+			.userspace_addr = (uintptr_t)d->mem,
+		},
+	};
+	bool batch = d->backend & (1ULL << VHOST_BACKEND_F_IOTLB_BATCH);
+	long n;
+
+	if (d->opts.map == VMDEV_MAP_MEM_TABLE)
+		return vmdev_ioctl(d->fd, VHOST_SET_MEM_TABLE, &table);
+
+	if (batch) {
+		n = vmdev_iotlb_msg(d->fd, 0, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0,
+				    0);
+		if (n < 0)
+			return n;
+	}
+	n = vmdev_iotlb_msg(d->fd, 0, VHOST_IOTLB_UPDATE, d->opts.iova,
+			    d->mem_size, (uintptr_t)d->mem, VHOST_ACCESS_RW);
+	if (batch) {
+		long end = vmdev_iotlb_msg(d->fd, 0, VHOST_IOTLB_BATCH_END, 0,
+					   0, 0, 0);
+
+		if (n >= 0 && end < 0)
+			n = end;
+	}
+	return n < 0 ? n : 0;
+}
+
+static size_t vmdev_vq_bytes(unsigned int num, unsigned int buf)
+{
+	return 3 * VMDEV_PAGE + 16UL * num + 8UL * num + (size_t)num * buf +
+	       VMDEV_PAGE;
+}
+
+/* Rings and buffers of one queue, then the uAPI calls that describe it. */
+static int vmdev_vq_setup(struct vmdev *d, unsigned int idx, unsigned int buf)
+{
+	struct vmdev_vq *vq = &d->vqs[idx];
+	struct vhost_vring_addr addr;
+	unsigned int i, slots;
+	int ret;
+
+	vq->index = idx;
+	vq->num = d->opts.num;
+	vq->buf_size = buf;
+	vq->desc = vmdev_alloc(d, 16UL * vq->num, VMDEV_PAGE);
+	vq->avail = vmdev_alloc(d, 6 + 2UL * vq->num, VMDEV_PAGE);
+	vq->used = vmdev_alloc(d, 6 + 8UL * vq->num, VMDEV_PAGE);
+	vq->bufs = vmdev_alloc(d, (size_t)vq->num * buf, 64);
+	vq->next_free = calloc(vq->num, sizeof(*vq->next_free));
+	if (!vq->desc || !vq->avail || !vq->used || !vq->bufs ||
+	    !vq->next_free)
+		return -ENOMEM;
+
+	/* Transmit slots with a split header take two descriptors. */
+	slots = (idx & 1) && idx != d->cvq && d->opts.tx_split ?
+		vq->num / 2 : vq->num;
+	for (i = 0; i < slots; i++)
+		vq->next_free[i] = i + 1;
+	vq->free_head = 0;
+	vq->nfree = slots;
+
+	vq->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vq->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vq->kick_fd < 0 || vq->call_fd < 0)
+		return -errno;
+
+	addr = (struct vhost_vring_addr) {
+		.index = idx,
+		.desc_user_addr = vmdev_iova(d, vq->desc),
+		.avail_user_addr = vmdev_iova(d, vq->avail),
+		.used_user_addr = vmdev_iova(d, vq->used),
+	};
+	ret = vmdev_vring_state(d->fd, VHOST_SET_VRING_NUM, idx, vq->num);
+	if (!ret)
+		ret = vmdev_vring_state(d->fd, VHOST_SET_VRING_BASE, idx, 0);
+	if (!ret)
+		ret = vmdev_ioctl(d->fd, VHOST_SET_VRING_ADDR, &addr);
+	if (!ret)
+		ret = vmdev_vring_file(d->fd, VHOST_SET_VRING_KICK, idx,
+				       vq->kick_fd);
+	if (!ret)
+		ret = vmdev_vring_file(d->fd, VHOST_SET_VRING_CALL, idx,
+				       vq->call_fd);
+	return ret;
+}
+
+static void vmdev_publish(struct vmdev_vq *vq)
+{
+	__atomic_store_n(&vq->avail->idx, htole16(vq->avail_idx),
+			 __ATOMIC_RELEASE);
+}
+
+static void vmdev_post_rx(struct vmdev_vq *vq, uint16_t id)
+{
+	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = htole16(id);
+}
+
+static void vmdev_rx_fill(struct vmdev *d, struct vmdev_vq *vq)
+{
+	unsigned int i;
+
+	for (i = 0; i < vq->num; i++) {
+		vq->desc[i].addr = htole64(vmdev_iova(d, vq->bufs +
+						      (size_t)i * vq->buf_size));
+		vq->desc[i].len = htole32(vq->buf_size);
+		vq->desc[i].flags = htole16(VRING_DESC_F_WRITE);
+		vmdev_post_rx(vq, i);
+	}
+	vq->nfree = 0;
+	vmdev_publish(vq);
+}
+
+static int vmdev_max_pairs(struct vmdev *d)
+{
+	struct {
+		struct vhost_vdpa_config c;
+		uint16_t pairs;
+	} cfg = { .c = { .off = 8, .len = 2 } };
+	int ret;
+
+	if (!(d->features & (1ULL << VIRTIO_NET_F_MQ)))
+		return 1;
+	ret = vmdev_ioctl(d->fd, VHOST_VDPA_GET_CONFIG, &cfg);
+	return ret ? ret : le16toh(cfg.pairs);
+}
+
+int vmdev_start(struct vmdev *d, int fd, const struct vmdev_opts *o)
+{
+	uint64_t offered, want, backend;
+	unsigned int i, nq;
+	size_t need = 0;
+	int ret, max_pairs;
+
+	memset(d, 0, sizeof(*d));
+	d->fd = fd;
+	d->opts = *o;
+	if (!d->opts.num)
+		d->opts.num = 256;
+	if (!d->opts.rx_buf)
+		d->opts.rx_buf = VMDEV_TX_BUF;
+	if (!d->opts.pairs)
+		d->opts.pairs = 1;
+	d->pairs = d->opts.pairs;
+	for (i = 0; i < VMDEV_MAX_VQS; i++) {
+		d->vqs[i].kick_fd = -1;
+		d->vqs[i].call_fd = -1;
+	}
+
+	ret = vmdev_ioctl(fd, VHOST_GET_FEATURES, &offered);
+	if (!ret)
+		ret = vmdev_ioctl(fd, VHOST_SET_OWNER, NULL);
+	if (!ret)
+		ret = vmdev_ioctl(fd, VHOST_GET_BACKEND_FEATURES, &backend);
+	if (ret)
+		return ret;
+	d->backend = backend & ((1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2) |
+				(1ULL << VHOST_BACKEND_F_IOTLB_BATCH));
+	ret = vmdev_ioctl(fd, VHOST_SET_BACKEND_FEATURES, &d->backend);
+	if (!ret)
+		ret = vmdev_ioctl(fd, VHOST_VDPA_GET_VQS_COUNT, &d->nvqs);
+	if (ret)
+		return ret;
+
+	want = o->features | (1ULL << VIRTIO_F_VERSION_1) |
+	       (1ULL << VIRTIO_F_ACCESS_PLATFORM);
+	if (d->pairs > 1)
+		want |= (1ULL << VIRTIO_NET_F_MQ) | (1ULL << VIRTIO_NET_F_CTRL_VQ);
+	d->features = want & offered;
+	if (d->pairs > 1 && !(d->features & (1ULL << VIRTIO_NET_F_MQ)))
+		return -EOPNOTSUPP;
+
+	ret = vmdev_set_status(fd, 0);
+	if (!ret)
+		ret = vmdev_add_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	if (!ret)
+		ret = vmdev_add_status(d, VIRTIO_CONFIG_S_DRIVER);
+	if (!ret)
+		ret = vmdev_ioctl(fd, VHOST_SET_FEATURES, &d->features);
+	if (!ret)
+		ret = vmdev_add_status(d, VIRTIO_CONFIG_S_FEATURES_OK);
+	if (ret)
+		return ret;
+
+	max_pairs = vmdev_max_pairs(d);
+	if (max_pairs < 0)
+		return max_pairs;
+	if (d->pairs > (unsigned int)max_pairs)
+		return -EOPNOTSUPP;
+	d->cvq = -1u;
+	nq = 2 * d->pairs;
+	if (d->features & (1ULL << VIRTIO_NET_F_CTRL_VQ))
+		d->cvq = 2 * max_pairs;
+	if (nq > d->nvqs || nq >= VMDEV_MAX_VQS ||
+	    (d->cvq != -1u && (d->cvq >= d->nvqs || d->cvq >= VMDEV_MAX_VQS)))
+		return -EINVAL;
+
+	/* One mapping for rings and buffers of every queue. */
+	for (i = 0; i < nq; i++)
+		need += vmdev_vq_bytes(d->opts.num, i & 1 ? VMDEV_TX_BUF :
+				       d->opts.rx_buf);
+	if (d->cvq != -1u)
+		need += vmdev_vq_bytes(d->opts.num, 64);
+	d->mem_size = o->mem_size ? o->mem_size : need;
+	d->mem_size = (d->mem_size + VMDEV_HUGE - 1) & ~(VMDEV_HUGE - 1);
+	d->mem = mmap(NULL, d->mem_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE |
+		      (o->hugepages ? MAP_HUGETLB : 0), -1, 0);
+	if (d->mem == MAP_FAILED) {
+		d->mem = NULL;
+		return -errno;
+	}
+
+	ret = vmdev_map_memory(d);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < nq && !ret; i++)
+		ret = vmdev_vq_setup(d, i, i & 1 ? VMDEV_TX_BUF : d->opts.rx_buf);
+	if (!ret && d->cvq != -1u)
+		ret = vmdev_vq_setup(d, d->cvq, 64);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < nq; i += 2)
+		vmdev_rx_fill(d, &d->vqs[i]);
+	for (i = 0; i < d->nvqs && !ret; i++)
+		if (d->vqs[i].num)
+			ret = vmdev_vring_state(fd, VHOST_VDPA_SET_VRING_ENABLE,
+						i, 1);
+	if (!ret)
+		ret = vmdev_add_status(d, VIRTIO_CONFIG_S_DRIVER_OK);
+	if (ret)
+		return ret;
+
+	if (o->doorbell) {
+		for (i = 0; i < d->nvqs; i++) {
+			void *p;
+
+			if (!d->vqs[i].num)
+				continue;
+			p = mmap(NULL, VMDEV_PAGE, PROT_WRITE, MAP_SHARED, fd,
+				 i * VMDEV_PAGE);
+			if (p == MAP_FAILED)
+				return -errno;
+			d->vqs[i].doorbell = p;
+		}
+	}
+
+	if (d->pairs > 1) {
+		uint16_t vqp = htole16(d->pairs);
+
+		ret = vmdev_ctrl(d, VIRTIO_NET_CTRL_MQ,
+				 VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &vqp,
+				 sizeof(vqp));
+		if (ret)
+			return ret < 0 ? ret : -EIO;
+	}
+	for (i = 0; i < nq; i += 2)
+		vmdev_kick(d, i);
+	return 0;
+}
+
+int vmdev_open(struct vmdev *d, const char *path, const struct vmdev_opts *o)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = vmdev_start(d, fd, o);
+	if (ret) {
+		vmdev_close(d);
+		return ret;
+	}
+	return 0;
+}
+
+void vmdev_stop(struct vmdev *d)
+{
+	unsigned int i;
+
+	if (d->fd >= 0)
+		vmdev_set_status(d->fd, 0);
+	for (i = 0; i < VMDEV_MAX_VQS; i++) {
+		struct vmdev_vq *vq = &d->vqs[i];
+
+		if (vq->doorbell)
+			munmap(vq->doorbell, VMDEV_PAGE);
+		if (vq->kick_fd >= 0)
+			close(vq->kick_fd);
+		if (vq->call_fd >= 0)
+			close(vq->call_fd);
+		free(vq->next_free);
+		memset(vq, 0, sizeof(*vq));
+		vq->kick_fd = -1;
+		vq->call_fd = -1;
+	}
+	if (d->mem) {
+		if (d->fd >= 0)
+			vmdev_iotlb_msg(d->fd, 0, VHOST_IOTLB_INVALIDATE,
+					d->opts.iova, d->mem_size, 0, 0);
+		munmap(d->mem, d->mem_size);
+		d->mem = NULL;
+	}
+}
+
+void vmdev_close(struct vmdev *d)
+{
+	vmdev_stop(d);
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+}
+
+int vmdev_kick(struct vmdev *d, unsigned int idx)
+{
+	struct vmdev_vq *vq = &d->vqs[idx];
+	uint64_t one = 1;
+
+	vq->kicks++;
+	if (vq->doorbell) {
+		/* virtio-pci: the queue's index, 16 bits, to its doorbell. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		__atomic_store_n(vq->doorbell, htole16(idx), __ATOMIC_RELAXED);
+		return 0;
+	}
+	return write(vq->kick_fd, &one, sizeof(one)) < 0 ? -errno : 0;
+}
+
+int vmdev_wait_call(struct vmdev *d, unsigned int idx, int timeout_ms)
+{
+	struct vmdev_vq *vq = &d->vqs[idx];
+	struct pollfd p = { .fd = vq->call_fd, .events = POLLIN };
+	uint64_t n;
+	int ret;
+
+	ret = poll(&p, 1, timeout_ms);
+	if (ret <= 0)
+		return ret < 0 ? -errno : 0;
+	if (read(vq->call_fd, &n, sizeof(n)) == sizeof(n))
+		vq->calls += n;
+	return 1;
+}
+
+static int vmdev_get_slot(struct vmdev_vq *vq)
+{
+	uint16_t slot;
+
+	if (!vq->nfree)
+		return -EAGAIN;
+	slot = vq->free_head;
+	vq->free_head = vq->next_free[slot];
+	vq->nfree--;
+	return slot;
+}
+
+static void vmdev_put_slot(struct vmdev_vq *vq, uint16_t slot)
+{
+	vq->next_free[slot] = vq->free_head;
+	vq->free_head = slot;
+	vq->nfree++;
+}
+
+int vmdev_tx_reclaim(struct vmdev *d, unsigned int pair)
+{
+	struct vmdev_vq *vq = &d->vqs[2 * pair + 1];
+	uint16_t used = le16toh(__atomic_load_n(&vq->used->idx,
+						__ATOMIC_ACQUIRE));
+	int n = 0;
+
+	while (vq->last_used != used) {
+		uint32_t id = le32toh(vq->used->ring[vq->last_used++ &
+						      (vq->num - 1)].id);
+
+		vmdev_put_slot(vq, d->opts.tx_split ? id / 2 : id);
+		n++;
+	}
+	return n;
+}
+
+int vmdev_send(struct vmdev *d, unsigned int pair, const void *frame,
+	       size_t len, bool kick)
+{
+	unsigned int idx = 2 * pair + 1;
+	struct vmdev_vq *vq = &d->vqs[idx];
+	uint8_t *buf;
+	uint16_t head;
+	int slot;
+
+	if (len > VMDEV_TX_BUF - VMDEV_TX_SPLIT_OFF)
+		return -EMSGSIZE;
+	slot = vmdev_get_slot(vq);
+	if (slot < 0) {
+		vmdev_tx_reclaim(d, pair);
+		slot = vmdev_get_slot(vq);
+		if (slot < 0)
+			return slot;
+	}
+
+	buf = vq->bufs + (size_t)slot * vq->buf_size;
+	memset(buf, 0, VMDEV_NET_HDR_LEN);
+	if (d->opts.tx_split) {
+		head = 2 * slot;
+		memcpy(buf + VMDEV_TX_SPLIT_OFF, frame, len);
+		vq->desc[head].addr = htole64(vmdev_iova(d, buf));
+		vq->desc[head].len = htole32(VMDEV_NET_HDR_LEN);
+		vq->desc[head].flags = htole16(VRING_DESC_F_NEXT);
+		vq->desc[head].next = htole16(head + 1);
+		vq->desc[head + 1].addr =
+			htole64(vmdev_iova(d, buf + VMDEV_TX_SPLIT_OFF));
+		vq->desc[head + 1].len = htole32(len);
+		vq->desc[head + 1].flags = 0;
+	} else {
+		head = slot;
+		memcpy(buf + VMDEV_NET_HDR_LEN, frame, len);
+		vq->desc[head].addr = htole64(vmdev_iova(d, buf));
+		vq->desc[head].len = htole32(VMDEV_NET_HDR_LEN + len);
+		vq->desc[head].flags = 0;
+	}
+	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = htole16(head);
+	vmdev_publish(vq);
+	return kick ? vmdev_kick(d, idx) : 0;
+}
+
+int vmdev_recv(struct vmdev *d, unsigned int pair, void *frame, size_t max)
+{
+	struct vmdev_vq *vq = &d->vqs[2 * pair];
+	uint16_t used = le16toh(__atomic_load_n(&vq->used->idx,
+						__ATOMIC_ACQUIRE));
+	uint16_t nbufs, i;
+	size_t total = 0;
+	int ret = 0;
+
+	if (vq->last_used == used)
+		return -EAGAIN;
+
+	for (i = 0, nbufs = 1; i < nbufs; i++) {
+		struct vring_used_elem *e;
+		uint32_t id, len, off = 0;
+		uint8_t *buf;
+
+		if (vq->last_used == used)
+			return -EIO;	/* a packet's buffers come together */
+		e = &vq->used->ring[vq->last_used++ & (vq->num - 1)];
+		id = le32toh(e->id);
+		len = le32toh(e->len);
+		if (id >= vq->num || len > vq->buf_size)
+			return -EIO;
+		buf = vq->bufs + (size_t)id * vq->buf_size;
+		if (!i) {
+			struct virtio_net_hdr_v1 *hdr = (void *)buf;
+
+			if (len < VMDEV_NET_HDR_LEN)
+				return -EIO;
+			if (d->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF))
+				nbufs = le16toh(hdr->num_buffers);
+			else if (le16toh(hdr->num_buffers) != 1)
+				ret = -EIO;
+			if (!nbufs)
+				return -EIO;
+			off = VMDEV_NET_HDR_LEN;
+		}
+		if (total + len - off <= max)
+			memcpy((uint8_t *)frame + total, buf + off, len - off);
+		else
+			ret = -EMSGSIZE;
+		total += len - off;
+		vmdev_post_rx(vq, id);
+	}
+	vmdev_publish(vq);
+	vmdev_kick(d, 2 * pair);
+	return ret ? ret : (int)total;
+}
+
+int vmdev_recv_wait(struct vmdev *d, unsigned int pair, void *frame,
+		    size_t max, int timeout_ms)
+{
+	int ret;
+
+	for (;;) {
+		ret = vmdev_recv(d, pair, frame, max);
+		if (ret != -EAGAIN)
+			return ret;
+		ret = vmdev_wait_call(d, 2 * pair, timeout_ms);
+		if (ret <= 0)
+			return ret ? ret : -ETIMEDOUT;
+	}
+}
+
+int vmdev_ctrl(struct vmdev *d, uint8_t class, uint8_t cmd, const void *data,
+	       size_t len)
+{
+	struct vmdev_vq *vq;
+	uint8_t *buf;
+	uint16_t used;
+	int tries;
+
+	if (d->cvq == -1u || len > 32)
+		return -EOPNOTSUPP;
+	vq = &d->vqs[d->cvq];
+	/* One command at a time: descriptors 0 (header), 1 (data), 2 (ack). */
+	buf = vq->bufs;
+	buf[0] = class;
+	buf[1] = cmd;
+	memcpy(buf + 16, data, len);
+	buf[63] = 0xff;
+	vq->desc[0] = (struct vring_desc) {
+		.addr = htole64(vmdev_iova(d, buf)), .len = htole32(2),
+		.flags = htole16(VRING_DESC_F_NEXT), .next = htole16(1),
+	};
+	vq->desc[1] = (struct vring_desc) {
+		.addr = htole64(vmdev_iova(d, buf + 16)), .len = htole32(len),
+		.flags = htole16(VRING_DESC_F_NEXT), .next = htole16(2),
+	};
+	vq->desc[2] = (struct vring_desc) {
+		.addr = htole64(vmdev_iova(d, buf + 63)), .len = htole32(1),
+		.flags = htole16(VRING_DESC_F_WRITE),
+	};
+	if (!len)
+		vq->desc[0].next = htole16(2);
+	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = 0;
+	vmdev_publish(vq);
+	vmdev_kick(d, d->cvq);
+
+	for (tries = 0; tries < 50; tries++) {
+		used = le16toh(__atomic_load_n(&vq->used->idx,
+					       __ATOMIC_ACQUIRE));
+		if (used != vq->last_used) {
+			vq->last_used = used;
+			return buf[63];
+		}
+		vmdev_wait_call(d, d->cvq, 100);
+	}
+	return -ETIMEDOUT;
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * libvmdev: a small virtio-net driver in userspace over a vhost-vdpa style
+ * character device (/dev/vhost-mdev-N, or upstream's /dev/vhost-vdpa-N), for
+ * the selftests, the demo and the benchmarks.
+ *
+ * Functions return 0 (or a count) on success and -errno on failure; the
+ * raw uAPI wrappers return exactly what the kernel said.
+ */
+#ifndef VMDEV_H
+#define VMDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/vhost.h>
+#include <linux/virtio_ring.h>
+
+#define VMDEV_MAX_VQS		17	/* 8 pairs and a control queue */
+#define VMDEV_NET_HDR_LEN	12	/* struct virtio_net_hdr_v1 */
+
+/* --- mdev sysfs ------------------------------------------------------- */
+
+/* The sysfs directory of the simulator's mdev parent. */
+#define VMDEV_SIM_PARENT	"/sys/class/mdev_bus/vhost_mdev_sim"
+#define VMDEV_SIM_NET_TYPE	"vhost_mdev_sim-net"
+
+int vmdev_uuid_random(char uuid[37]);
+/* echo $uuid > $parent/mdev_supported_types/$type/create */
+int vmdev_mdev_create(const char *parent, const char *type, const char *uuid);
+/* echo 1 > /sys/bus/mdev/devices/$uuid/remove */
+int vmdev_mdev_remove(const char *uuid);
+/* /dev/vhost-mdev-N of an mdev, found through its sysfs class device. */
+int vmdev_mdev_node(const char *uuid, char *path, size_t len);
+/* Read $parent/mdev_supported_types/$type/$attr. */
+int vmdev_type_attr(const char *parent, const char *type, const char *attr,
+		    char *buf, size_t len);
+
+/* --- raw uAPI ---------------------------------------------------------- */
+
+int vmdev_ioctl(int fd, unsigned long request, void *arg);
+/* One IOTLB message (struct vhost_msg_v2): bytes written or -errno. */
+long vmdev_iotlb_msg(int fd, uint32_t asid, uint8_t type, uint64_t iova,
+		     uint64_t size, uint64_t uaddr, uint8_t perm);
+int vmdev_set_status(int fd, uint8_t status);
+int vmdev_get_status(int fd, uint8_t *status);
+int vmdev_vring_state(int fd, unsigned long request, unsigned int index,
+		      unsigned int num);
+int vmdev_vring_file(int fd, unsigned long request, unsigned int index,
+		     int efd);
+/* VmPin of this process, in kB; -errno if it cannot be read. */
+long vmdev_vmpin_kb(void);
+
+/* --- the driver -------------------------------------------------------- */
+
+enum vmdev_map {
+	VMDEV_MAP_IOTLB,	/* IOTLB v2 messages, batched */
+	VMDEV_MAP_MEM_TABLE,	/* VHOST_SET_MEM_TABLE */
+};
+
+/**
+ * struct vmdev_opts - how to bring a device up
+ * @features: virtio features wanted (VERSION_1 and ACCESS_PLATFORM are
+ *	always asked for); what the device does not offer is left out
+ * @pairs: queue pairs to use (> 1 needs MQ and CTRL_VQ)
+ * @num: ring size
+ * @rx_buf: receive buffer size
+ * @mem_size: bytes of guest memory (0: enough for the rings and buffers)
+ * @iova: IOVA of the memory's first byte
+ * @map: how to tell the device about the memory
+ * @hugepages: back the memory with 2 MiB hugetlb pages
+ * @doorbell: kick through the mmapped doorbell page, not the eventfd
+ * @tx_split: send each packet as two descriptors (header, frame)
+ */
+struct vmdev_opts {
+	uint64_t features;
+	unsigned int pairs;
+	unsigned int num;
+	unsigned int rx_buf;
+	size_t mem_size;
+	uint64_t iova;
+	enum vmdev_map map;
+	bool hugepages;
+	bool doorbell;
+	bool tx_split;
+};
+
+struct vmdev_vq {
+	unsigned int index;
+	unsigned int num;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t avail_idx;
+	uint16_t last_used;
+	uint16_t free_head;
+	uint16_t nfree;
+	uint16_t *next_free;
+	uint8_t *bufs;
+	unsigned int buf_size;
+	int kick_fd;
+	int call_fd;
+	uint16_t *doorbell;
+	uint64_t calls;
+	uint64_t kicks;
+};
+
+struct vmdev {
+	int fd;
+	uint64_t features;
+	uint64_t backend;
+	unsigned int nvqs;	/* the device's */
+	unsigned int pairs;
+	unsigned int cvq;	/* index of the control queue, or -1u */
+	struct vmdev_opts opts;
+	uint8_t *mem;
+	size_t mem_size;
+	size_t mem_used;
+	struct vmdev_vq vqs[VMDEV_MAX_VQS];
+};
+
+/* Memory the device may reach, carved from the mapped region. */
+void *vmdev_alloc(struct vmdev *d, size_t size, size_t align);
+uint64_t vmdev_iova(const struct vmdev *d, const void *p);
+
+/* open() plus the whole bring-up to DRIVER_OK, receive buffers posted. */
+int vmdev_open(struct vmdev *d, const char *path, const struct vmdev_opts *o);
+/* The bring-up on an fd someone else opened. */
+int vmdev_start(struct vmdev *d, int fd, const struct vmdev_opts *o);
+/* Map the memory (again): after a reset that dropped it, or a second call. */
+int vmdev_map_memory(struct vmdev *d);
+/* Reset and unmap; leaves the fd open. */
+void vmdev_stop(struct vmdev *d);
+void vmdev_close(struct vmdev *d);
+
+int vmdev_kick(struct vmdev *d, unsigned int vq);
+/* Wait up to @timeout_ms for the call eventfd; 1, 0 on timeout, -errno. */
+int vmdev_wait_call(struct vmdev *d, unsigned int vq, int timeout_ms);
+
+/* Queue a frame on pair @pair; -EAGAIN when the ring is full. */
+int vmdev_send(struct vmdev *d, unsigned int pair, const void *frame,
+	       size_t len, bool kick);
+/* Take back transmitted buffers; returns how many. */
+int vmdev_tx_reclaim(struct vmdev *d, unsigned int pair);
+/*
+ * Take one received frame from pair @pair if there is one: its length,
+ * -EAGAIN when none is ready, -EIO for a malformed one. Buffers go back to
+ * the device.
+ */
+int vmdev_recv(struct vmdev *d, unsigned int pair, void *frame, size_t max);
+/* Same, waiting for the call eventfd up to @timeout_ms. */
+int vmdev_recv_wait(struct vmdev *d, unsigned int pair, void *frame,
+		    size_t max, int timeout_ms);
+/* A control queue command; the device's ack (0 = VIRTIO_NET_OK). */
+int vmdev_ctrl(struct vmdev *d, uint8_t class, uint8_t cmd, const void *data,
+	       size_t len);
+
+#endif /* VMDEV_H */

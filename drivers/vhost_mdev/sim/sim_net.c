@@ -6,8 +6,7 @@
  * pair N's receive queue, byte for byte, behind a fresh virtio-net header.
  * Transmission waits for receive buffers instead of dropping (a loopback
  * with flow control), so a test can count on every packet arriving. The
- * control queue takes VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET and MAC_ADDR_SET and
- * refuses the rest.
+ * control queue takes VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET and refuses the rest.
  */
 
 #include <linux/etherdevice.h>
@@ -258,8 +257,6 @@ static u8 vmdev_sim_net_command(struct vmdev_sim *sim, u16 cvq, u8 class,
 				u8 cmd)
 {
 	struct vmdev_sim_net *net = sim->priv;
-	struct virtio_net_config *config = sim->config;
-	u8 mac[ETH_ALEN];
 	__le16 vqp;
 
 	if (class == VIRTIO_NET_CTRL_MQ &&
@@ -272,14 +269,6 @@ static u8 vmdev_sim_net_command(struct vmdev_sim *sim, u16 cvq, u8 class,
 		    le16_to_cpu(vqp) > vmdev_sim_net_pairs())
 			return VIRTIO_NET_ERR;
 		net->active_pairs = le16_to_cpu(vqp);
-		return VIRTIO_NET_OK;
-	}
-	if (class == VIRTIO_NET_CTRL_MAC &&
-	    cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET) {
-		if (vmdev_sim_chain_read(sim, cvq, &net->tx, 2, mac,
-					 sizeof(mac)))
-			return VIRTIO_NET_ERR;
-		ether_addr_copy(config->mac, mac);
 		return VIRTIO_NET_OK;
 	}
 	return VIRTIO_NET_ERR;

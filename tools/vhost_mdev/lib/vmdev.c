@@ -260,13 +260,10 @@ static size_t vmdev_vq_bytes(unsigned int num, unsigned int buf)
 	       VMDEV_PAGE;
 }
 
-/* Rings and buffers of one queue, then the uAPI calls that describe it. */
-static int vmdev_vq_setup(struct vmdev *d, unsigned int idx, unsigned int buf)
+int vmdev_vq_alloc(struct vmdev *d, unsigned int idx, unsigned int buf)
 {
 	struct vmdev_vq *vq = &d->vqs[idx];
-	struct vhost_vring_addr addr;
 	unsigned int i, slots;
-	int ret;
 
 	vq->index = idx;
 	vq->num = d->opts.num;
@@ -292,13 +289,20 @@ static int vmdev_vq_setup(struct vmdev *d, unsigned int idx, unsigned int buf)
 	vq->call_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vq->kick_fd < 0 || vq->call_fd < 0)
 		return -errno;
+	return 0;
+}
 
-	addr = (struct vhost_vring_addr) {
+int vmdev_vq_program(struct vmdev *d, unsigned int idx)
+{
+	struct vmdev_vq *vq = &d->vqs[idx];
+	struct vhost_vring_addr addr = {
 		.index = idx,
 		.desc_user_addr = vmdev_iova(d, vq->desc),
 		.avail_user_addr = vmdev_iova(d, vq->avail),
 		.used_user_addr = vmdev_iova(d, vq->used),
 	};
+	int ret;
+
 	ret = vmdev_vring_state(d->fd, VHOST_SET_VRING_NUM, idx, vq->num);
 	if (!ret)
 		ret = vmdev_vring_state(d->fd, VHOST_SET_VRING_BASE, idx, 0);
@@ -324,8 +328,9 @@ static void vmdev_post_rx(struct vmdev_vq *vq, uint16_t id)
 	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = htole16(id);
 }
 
-static void vmdev_rx_fill(struct vmdev *d, struct vmdev_vq *vq)
+void vmdev_rx_fill(struct vmdev *d, unsigned int idx)
 {
+	struct vmdev_vq *vq = &d->vqs[idx];
 	unsigned int i;
 
 	for (i = 0; i < vq->num; i++) {
@@ -444,15 +449,18 @@ int vmdev_start(struct vmdev *d, int fd, const struct vmdev_opts *o)
 		return ret;
 
 	for (i = 0; i < nq && !ret; i++)
-		ret = vmdev_vq_setup(d, i, i & 1 ? VMDEV_TX_BUF : d->opts.rx_buf);
+		ret = vmdev_vq_alloc(d, i, i & 1 ? VMDEV_TX_BUF : d->opts.rx_buf);
 	if (!ret && d->cvq != -1u)
-		ret = vmdev_vq_setup(d, d->cvq, 64);
+		ret = vmdev_vq_alloc(d, d->cvq, 64);
+	for (i = 0; i < VMDEV_MAX_VQS && !ret; i++)
+		if (d->vqs[i].num)
+			ret = vmdev_vq_program(d, i);
 	if (ret)
 		return ret;
 
 	for (i = 0; i < nq; i += 2)
-		vmdev_rx_fill(d, &d->vqs[i]);
-	for (i = 0; i < d->nvqs && !ret; i++)
+		vmdev_rx_fill(d, i);
+	for (i = 0; i < VMDEV_MAX_VQS && !ret; i++)
 		if (d->vqs[i].num)
 			ret = vmdev_vring_state(fd, VHOST_VDPA_SET_VRING_ENABLE,
 						i, 1);
@@ -462,7 +470,7 @@ int vmdev_start(struct vmdev *d, int fd, const struct vmdev_opts *o)
 		return ret;
 
 	if (o->doorbell) {
-		for (i = 0; i < d->nvqs; i++) {
+		for (i = 0; i < VMDEV_MAX_VQS; i++) {
 			void *p;
 
 			if (!d->vqs[i].num)

@@ -123,6 +123,13 @@ struct vmdev {
 void *vmdev_alloc(struct vmdev *d, size_t size, size_t align);
 uint64_t vmdev_iova(const struct vmdev *d, const void *p);
 
+/* Rings, buffers and eventfds of queue @idx, in the memory (no ioctl). */
+int vmdev_vq_alloc(struct vmdev *d, unsigned int idx, unsigned int buf_size);
+/* SET_VRING_NUM, _BASE (0), _ADDR, _KICK and _CALL for queue @idx. */
+int vmdev_vq_program(struct vmdev *d, unsigned int idx);
+/* Make every buffer of receive queue @idx available. */
+void vmdev_rx_fill(struct vmdev *d, unsigned int idx);
+
 /* open() plus the whole bring-up to DRIVER_OK, receive buffers posted. */
 int vmdev_open(struct vmdev *d, const char *path, const struct vmdev_opts *o);
 /* The bring-up on an fd someone else opened. */

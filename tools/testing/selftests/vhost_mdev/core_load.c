@@ -16,6 +16,9 @@ FIXTURE_SETUP(core)
 {
 	if (!vmdev_module_installed(CORE))
 		SKIP(return, CORE ".ko is not installed for this kernel");
+	/* Tests unload the core: its only user, the simulator, goes first. */
+	if (vmdev_module_loaded("vhost_mdev_sim"))
+		ASSERT_EQ(0, vmdev_rmmod("vhost_mdev_sim"));
 	ASSERT_EQ(0, vmdev_modprobe(CORE));
 }
 
@@ -35,6 +38,15 @@ TEST_F(core, module_live)
 TEST_F(core, class_registered)
 {
 	EXPECT_TRUE(vmdev_is_dir("/sys/class/vhost-mdev"));
+	EXPECT_TRUE(vmdev_is_dir("/sys/bus/mdev/drivers/vhost_mdev"));
+}
+
+/* It stands on Debian's mdev, vhost_iotlb and irqbypass modules. */
+TEST_F(core, uses_the_kernel_modules)
+{
+	EXPECT_EQ(0, access("/sys/module/mdev/holders/" CORE, F_OK));
+	EXPECT_EQ(0, access("/sys/module/vhost_iotlb/holders/" CORE, F_OK));
+	EXPECT_EQ(0, access("/sys/module/irqbypass/holders/" CORE, F_OK));
 }
 
 /*

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/vhost_mdev.h>
 #include <linux/virtio_net.h>
 
 #include "vmdev.h"

@@ -22,6 +22,7 @@ BUILD ?= $(TOP)/build
 Q ?= @
 
 export CACHE
+MAKEFLAGS += --no-print-directory
 
 DEPS_HASH := $(shell cat scripts/deps.sh | sha1sum | cut -c1-12)
 DEPS_STAMP := $(CACHE)/deps-$(DEPS_HASH).stamp
@@ -77,7 +78,7 @@ selftests:
 		UAPI=$(UAPI) LIBDIR=$(TOP)/tools/vhost_mdev/lib
 
 tools:
-	$(Q)$(MAKE) -C tools/vhost_mdev/lib OUTPUT=$(USERBUILD)/lib UAPI=$(UAPI)
+	$(Q)$(MAKE) -C tools/vhost_mdev OUTPUT=$(USERBUILD)/bin UAPI=$(UAPI)
 
 deps:
 	$(Q)scripts/deps.sh
@@ -88,14 +89,14 @@ lint: all
 check: all
 	$(Q)tools/vhost_mdev/vm/vmrun --kernel $(KERNEL) --kimage $(KIMAGE) \
 		--kmods $(KMODS) --modules $(MODBUILD) --tests $(USERBUILD)/selftests \
-		--workdir $(BUILD)/vm-$(KERNEL) \
+		--tools $(USERBUILD)/bin --workdir $(BUILD)/vm-$(KERNEL) \
 		$(foreach t,$(T),--test $(t)) $(if $(ARGS),--args "$(ARGS)") \
 		$(if $(KEEP),--keep) $(if $(QEMU_ARGS),--qemu-args "$(QEMU_ARGS)")
 
 demo: all
 	$(Q)tools/vhost_mdev/vm/vmrun --kernel $(KERNEL) --kimage $(KIMAGE) \
 		--kmods $(KMODS) --modules $(MODBUILD) --tests $(USERBUILD)/selftests \
-		--workdir $(BUILD)/vm-$(KERNEL) --demo
+		--tools $(USERBUILD)/bin --workdir $(BUILD)/vm-$(KERNEL) --demo
 
 clean:
 	$(Q)rm -rf $(BUILD)

@@ -27,6 +27,15 @@ static unsigned int max_devices = 4;
 module_param(max_devices, uint, 0444);
 MODULE_PARM_DESC(max_devices, "How many simulated devices may exist at once (default 4)");
 
+/* A narrower IOVA window makes the simulator look like IOMMU hardware. */
+static unsigned long long iova_first;
+module_param(iova_first, ullong, 0444);
+MODULE_PARM_DESC(iova_first, "First IOVA the devices accept (default 0)");
+
+static unsigned long long iova_last = U64_MAX;
+module_param(iova_last, ullong, 0444);
+MODULE_PARM_DESC(iova_last, "Last IOVA the devices accept (default all)");
+
 /**
  * struct vmdev_sim_parent - the simulator's mdev parent
  * @parent: the core's parent
@@ -698,6 +707,14 @@ static int vmdev_sim_set_group_asid(struct vhost_mdev_device *vdev, u32 group,
 	return 0;
 }
 
+static int vmdev_sim_get_iova_range(struct vhost_mdev_device *vdev,
+				    struct vhost_mdev_iova_range *range)
+{
+	range->first = iova_first;
+	range->last = iova_last;
+	return 0;
+}
+
 static const struct vhost_mdev_ops vmdev_sim_ops = {
 	.set_vq_address = vmdev_sim_set_vq_address,
 	.set_vq_num = vmdev_sim_set_vq_num,
@@ -722,6 +739,7 @@ static const struct vhost_mdev_ops vmdev_sim_ops = {
 	.get_config = vmdev_sim_get_config,
 	.set_config = vmdev_sim_set_config,
 	.set_config_cb = vmdev_sim_set_config_cb,
+	.get_iova_range = vmdev_sim_get_iova_range,
 	.set_group_asid = vmdev_sim_set_group_asid,
 };
 

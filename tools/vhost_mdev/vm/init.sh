@@ -35,6 +35,11 @@ if [ "$VMRUN_KMEMLEAK" = 1 ] && [ -w $kmemleak ]; then
 	echo clear > $kmemleak
 fi
 
+if [ "$VMRUN_DEMO" = 1 ]; then
+	/usr/share/vmrun/demo.sh >&3 2>&3 < /dev/null
+	VMRUN_TESTS=
+fi
+
 cd /selftests/vhost_mdev
 for t in $VMRUN_TESTS; do
 	res "begin $t"

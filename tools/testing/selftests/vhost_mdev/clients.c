@@ -462,4 +462,15 @@ TEST_F(clients, dpdk_22_11)
 	munmap(d->mem, d->mem_size);
 }
 
+/* The complete example of Documentation/userspace-api/vhost-mdev.rst. */
+TEST_F(clients, documented_example)
+{
+	if (access("/usr/bin/vmdev-hello", X_OK))
+		SKIP(return, "vmdev-hello is not installed");
+	EXPECT_EQ(0, vmdev_run2("/usr/bin/vmdev-hello", self->node, NULL));
+	/* It leaves nothing behind: the device opens again. */
+	self->d.fd = open(self->node, O_RDWR);
+	EXPECT_LE(0, self->d.fd);
+}
+
 TEST_HARNESS_MAIN

@@ -24,10 +24,11 @@
 #include "vmdev.h"
 
 /*
- * Run @prog with one argument, output discarded; return its exit status (or
- * -errno if it could not run).
+ * Run @prog with one or two arguments (@arg2 may be NULL), output discarded;
+ * return its exit status (or -errno if it could not run).
  */
-static inline int vmdev_run(const char *prog, const char *arg)
+static inline int vmdev_run2(const char *prog, const char *arg,
+			     const char *arg2)
 {
 	int status;
 	pid_t pid;
@@ -42,7 +43,7 @@ static inline int vmdev_run(const char *prog, const char *arg)
 			dup2(null, 1);
 			dup2(null, 2);
 		}
-		execl(prog, prog, arg, (char *)NULL);
+		execl(prog, prog, arg, arg2, (char *)NULL);
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0)
@@ -86,12 +87,21 @@ static inline bool vmdev_module_loaded(const char *name)
 
 static inline int vmdev_modprobe(const char *name)
 {
-	return vmdev_run("/sbin/modprobe", name);
+	return vmdev_run2("/sbin/modprobe", name, NULL);
+}
+
+/* modprobe @name with module parameters (one string, space separated). */
+static inline int vmdev_modprobe_params(const char *name, const char *params)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "/sbin/modprobe %s %s", name, params);
+	return vmdev_run2("/bin/sh", "-c", cmd);
 }
 
 static inline int vmdev_rmmod(const char *name)
 {
-	return vmdev_run("/sbin/rmmod", name);
+	return vmdev_run2("/sbin/rmmod", name, NULL);
 }
 
 /* Read a sysfs/procfs file into @buf, trailing newline removed. */

@@ -54,7 +54,7 @@ UAPI := $(CACHE)/uapi/include
 MODBUILD := $(BUILD)/kbuild-$(KERNEL)
 USERBUILD := $(BUILD)/user
 
-KCONF := CONFIG_VHOST_MDEV=m CONFIG_VHOST_MDEV_SIM=m
+KCONF := CONFIG_VHOST_MDEV=m CONFIG_VHOST_MDEV_PCI=m CONFIG_VHOST_MDEV_SIM=m
 
 .PHONY: all modules selftests tools deps lint check demo clean distclean help \
 	FORCE

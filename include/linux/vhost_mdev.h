@@ -95,11 +95,11 @@ enum vhost_mdev_dma_model {
  *	of VHOST_SET_VRING_BASE: split ring, the next available index; packed
  *	ring, bits 0-14 last_avail_idx, bit 15 its wrap counter, bits 16-30
  *	last_used_idx, bit 31 its wrap counter. Return 0 or -errno.
- * @get_vq_state: read that index back, same encoding. The core asks while
- *	the device runs, after @suspend, and just before @reset (after
- *	@suspend when the device has it; without it the answer can lag behind
- *	buffers the device uses before the reset stops it). Return 0 or
- *	-errno.
+ * @get_vq_state: read that index back, same encoding. Asked while the
+ *	device runs and after @suspend; at a reset, a device with @suspend is
+ *	asked (suspended) just before @reset, one without it just after
+ *	@reset, and must then report where each queue stopped until the next
+ *	@set_vq_state. Return 0 or -errno.
  * @get_vq_notification: optional; fill in a virtqueue's doorbell. Asked once,
  *	when the mdev is created: the doorbell must not move.
  *	Return 0 or -errno.

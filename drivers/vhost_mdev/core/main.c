@@ -221,6 +221,25 @@ static int vhost_mdev_vqs_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vhost_mdev_vqs);
 
+/* Every IOTLB entry: one physically contiguous run of pinned pages. */
+static int vhost_mdev_mappings_show(struct seq_file *s, void *unused)
+{
+	struct vhost_mdev_device *vdev = s->private;
+	struct vhost_mdev_core *core = vdev->core;
+	struct vhost_iotlb_map *map;
+	u32 asid;
+
+	seq_puts(s, "asid iova size perm\n");
+	read_lock(&core->iotlb_lock);
+	for (asid = 0; asid < vdev->nas; asid++)
+		list_for_each_entry(map, &core->iotlb[asid].list, link)
+			seq_printf(s, "%u %#llx %#llx %u\n", asid, map->start,
+				   map->size, map->perm);
+	read_unlock(&core->iotlb_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vhost_mdev_mappings);
+
 /* Ask the parent once for each doorbell: they must not move. */
 static int vhost_mdev_get_doorbells(struct vhost_mdev_device *vdev)
 {
@@ -276,6 +295,8 @@ static int vhost_mdev_register(struct vhost_mdev_device *vdev)
 					   vhost_mdev_debugfs_root);
 	debugfs_create_file("vqs", 0444, core->debugfs, vdev,
 			    &vhost_mdev_vqs_fops);
+	debugfs_create_file("mappings", 0444, core->debugfs, vdev,
+			    &vhost_mdev_mappings_fops);
 	return 0;
 
 err_dma:

@@ -60,33 +60,43 @@ static void vhost_mdev_capture_bases(struct vhost_mdev_device *vdev)
 
 /*
  * Reset the device. The irq bypass producers go first (the parent frees its
- * irqs in reset), the queues' positions are captured (QEMU asks for them
- * after resetting), after suspending the device when it can, so that it
- * does not move on in between; the doorbells are zapped and kept away
- * until the parent is done. Eventfds stay bound and the parent is told again about
- * the callbacks; mappings stay (IOTLB_PERSIST).
+ * irqs in reset); the queues' positions are captured for QEMU, which asks
+ * for them after resetting: before the reset from a device suspended for
+ * it, else after the reset, from a device that has stopped; the doorbells
+ * are zapped and kept away until the parent is done. Eventfds stay bound
+ * and the parent is told again about the callbacks; mappings stay
+ * (IOTLB_PERSIST).
  */
 static int vhost_mdev_reset(struct vhost_mdev_device *vdev)
 {
 	struct vhost_mdev_core *core = vdev->core;
+	bool running, captured = false;
 	u32 i;
 	int ret;
 
 	lockdep_assert_held(&core->lock);
 
-	if (vdev->ops->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK) {
+	running = vdev->ops->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK;
+	if (running) {
 		vhost_mdev_producers_off(vdev);
-		/* A device that can stop first reports exact positions. */
+		/* A device that can stop reports exact positions before. */
 		if (vdev->ops->suspend && !core->suspended &&
 		    !vdev->ops->suspend(vdev))
 			core->suspended = true;
-		vhost_mdev_capture_bases(vdev);
+		if (core->suspended) {
+			vhost_mdev_capture_bases(vdev);
+			captured = true;
+		}
 	}
 
 	down_write(&core->zap_sem);
 	vhost_mdev_zap_doorbells(vdev);
 	ret = vdev->ops->reset(vdev);
 	up_write(&core->zap_sem);
+
+	/* One that cannot reports, after the reset, where each queue stopped. */
+	if (running && !captured)
+		vhost_mdev_capture_bases(vdev);
 
 	core->suspended = false;
 	for (i = 0; i < vdev->nvqs; i++)

@@ -313,7 +313,8 @@ int vmdev_vq_program(struct vmdev *d, unsigned int idx)
 				       vq->kick_fd);
 	if (!ret)
 		ret = vmdev_vring_file(d->fd, VHOST_SET_VRING_CALL, idx,
-				       vq->call_fd);
+				       d->opts.tx_no_call && (idx & 1) &&
+				       idx != d->cvq ? -1 : vq->call_fd);
 	return ret;
 }
 
@@ -689,10 +690,9 @@ int vmdev_recv(struct vmdev *d, unsigned int pair, void *frame, size_t max)
 
 			if (len < VMDEV_NET_HDR_LEN)
 				return -EIO;
+			/* Without MRG_RXBUF, num_buffers is not ours to read. */
 			if (d->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF))
 				nbufs = le16toh(hdr->num_buffers);
-			else if (le16toh(hdr->num_buffers) != 1)
-				ret = -EIO;
 			if (!nbufs)
 				return -EIO;
 			off = VMDEV_NET_HDR_LEN;

@@ -71,6 +71,7 @@ enum vmdev_map {
  * @hugepages: back the memory with 2 MiB hugetlb pages
  * @doorbell: kick through the mmapped doorbell page, not the eventfd
  * @tx_split: send each packet as two descriptors (header, frame)
+ * @tx_no_call: bind no call eventfd to transmit queues (no interrupt)
  */
 struct vmdev_opts {
 	uint64_t features;
@@ -83,6 +84,7 @@ struct vmdev_opts {
 	bool hugepages;
 	bool doorbell;
 	bool tx_split;
+	bool tx_no_call;
 };
 
 struct vmdev_vq {

@@ -116,18 +116,6 @@ FIXTURE_VARIANT_ADD(datapath, mem_table_hugepages) {
 	.rx_buf = 1024,
 };
 
-static int reserve_hugepages(unsigned int n)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%u", n);
-	if (vmdev_write_file("/proc/sys/vm/nr_hugepages", buf))
-		return -1;
-	if (vmdev_read_file("/proc/sys/vm/nr_hugepages", buf, sizeof(buf)))
-		return -1;
-	return (unsigned int)atoi(buf) >= n ? 0 : -1;
-}
-
 FIXTURE_SETUP(datapath)
 {
 	int ret = vmdev_sim_mdev(self->uuid, self->node, sizeof(self->node));
@@ -136,7 +124,7 @@ FIXTURE_SETUP(datapath)
 	if (ret == -ENOENT)
 		SKIP(return, "vhost_mdev_sim is not installed");
 	ASSERT_EQ(0, ret);
-	if (variant->hugepages && reserve_hugepages(8))
+	if (variant->hugepages && vmdev_reserve_hugepages(8))
 		SKIP(return, "cannot reserve 2 MiB hugepages");
 }
 

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -212,6 +213,177 @@ static inline int vmdev_sim_mdev(char uuid[37], char *node, size_t len)
 	if (!ret)
 		ret = vmdev_mdev_node(uuid, node, len);
 	return ret;
+}
+
+/* At least @n free-or-used 2 MiB hugepages: 0, or -1 if the kernel won't. */
+static inline int vmdev_reserve_hugepages(unsigned int n)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%u", n);
+	if (vmdev_write_file("/proc/sys/vm/nr_hugepages", buf))
+		return -1;
+	if (vmdev_read_file("/proc/sys/vm/nr_hugepages", buf, sizeof(buf)))
+		return -1;
+	return (unsigned int)atoi(buf) >= n ? 0 : -1;
+}
+
+/* The driver @bdf is bound to, "" when none. */
+static inline void vmdev_pci_driver(const char *bdf, char *drv, size_t len)
+{
+	char path[128], link[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	drv[0] = '\0';
+	if (n > 0) {
+		link[n] = '\0';
+		snprintf(drv, len, "%s", strrchr(link, '/') + 1);
+	}
+}
+
+/* Up to @max functions vendor:device, as BDFs; returns how many. */
+static inline int vmdev_pci_find(unsigned int vendor, unsigned int device,
+				 char bdfs[][16], int max)
+{
+	char path[300], buf[16];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	d = opendir("/sys/bus/pci/devices");
+	if (!d)
+		return 0;
+	while (n < max && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
+			 e->d_name);
+		if (vmdev_read_file(path, buf, sizeof(buf)) ||
+		    strtoul(buf, NULL, 16) != vendor)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 e->d_name);
+		if (vmdev_read_file(path, buf, sizeof(buf)) ||
+		    strtoul(buf, NULL, 16) != device)
+			continue;
+		if (strlen(e->d_name) < 16)
+			memcpy(bdfs[n++], e->d_name, strlen(e->d_name) + 1);
+	}
+	closedir(d);
+	/* readdir order is not sorted: make "first" mean the lowest BDF. */
+	if (n == 2 && strcmp(bdfs[0], bdfs[1]) > 0) {
+		memcpy(buf, bdfs[0], 16);
+		memcpy(bdfs[0], bdfs[1], 16);
+		memcpy(bdfs[1], buf, 16);
+	}
+	return n;
+}
+
+/*
+ * Hand @bdf to @driver as an administrator does: unbind it from whatever
+ * has it, set driver_override, probe. 0 when @driver has it then.
+ */
+static inline int vmdev_pci_bind(const char *bdf, const char *driver)
+{
+	char path[128], drv[64];
+
+	vmdev_pci_driver(bdf, drv, sizeof(drv));
+	if (!strcmp(drv, driver))
+		return 0;
+	if (drv[0]) {
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		if (vmdev_write_file(path, bdf))
+			return -EIO;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	if (vmdev_write_file(path, driver))
+		return -EIO;
+	vmdev_write_file("/sys/bus/pci/drivers_probe", bdf);
+	vmdev_pci_driver(bdf, drv, sizeof(drv));
+	return strcmp(drv, driver) ? -ENODEV : 0;
+}
+
+/* Undo vmdev_pci_bind(): unbind, clear the override, let anyone probe. */
+static inline int vmdev_pci_release(const char *bdf)
+{
+	char path[128], drv[64];
+
+	vmdev_pci_driver(bdf, drv, sizeof(drv));
+	if (drv[0]) {
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
+		if (vmdev_write_file(path, bdf))
+			return -EIO;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	if (vmdev_write_file(path, "\n"))
+		return -EIO;
+	return vmdev_write_file("/sys/bus/pci/drivers_probe", bdf);
+}
+
+/* A line of the device's debugfs "vqs" file: kicks and calls of @vq. */
+static inline int vmdev_debugfs_vq(const char *node, unsigned int vq,
+				   long long *kicks, long long *calls)
+{
+	char path[128], line[128];
+	unsigned int idx;
+	int ret = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/vqs",
+		 strrchr(node, '/') + 1);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%u %lld %lld", &idx, kicks, calls) == 3 &&
+		    idx == vq) {
+			ret = 0;
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
+/* Interrupts taken by the /proc/interrupts line naming @name, or -1. */
+static inline long long vmdev_irq_count(const char *name)
+{
+	char line[1024], *p, *end;
+	long long sum = -1, v;
+	FILE *f;
+
+	f = fopen("/proc/interrupts", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, name))
+			continue;
+		p = strchr(line, ':');
+		if (!p)
+			continue;
+		sum = 0;
+		for (p++;; p = end) {
+			v = strtoll(p, &end, 10);
+			if (end == p)
+				break;
+			sum += v;
+		}
+		break;
+	}
+	fclose(f);
+	return sum;
+}
+
+/* Tell the runner QEMU may print this (a fault a test causes on purpose). */
+static inline void vmdev_expect_qemu(const char *regex)
+{
+	printf("VMRUN: expect-qemu %s\n", regex);
+	fflush(stdout);
 }
 
 #endif /* VMDEV_TEST_H */

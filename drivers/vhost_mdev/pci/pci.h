@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vhost-mdev PCI accelerator: state shared by pci_main.c (binding, mdev
+ * types) and pci_hw.c (the only code that touches the function's registers,
+ * through the kernel's vp_modern library).
+ */
+#ifndef _VMDEV_PCI_H
+#define _VMDEV_PCI_H
+
+#include <linux/pci.h>
+#include <linux/vhost_mdev.h>
+#include <linux/virtio_pci_modern.h>
+
+#define VMDEV_PCI_NAME		"vhost_mdev_pci"
+
+/**
+ * struct vmdev_pci_hwq - what the function says about one of its queues
+ * @notify: the queue's doorbell register
+ * @notify_pa: its physical address
+ * @size_max: the largest size the queue takes
+ * @mappable: the doorbell sits alone in a page: a client may map it
+ */
+struct vmdev_pci_hwq {
+	void __iomem *notify;
+	resource_size_t notify_pa;
+	u16 size_max;
+	bool mappable;
+};
+
+struct vmdev_pci_dev;
+
+/**
+ * struct vmdev_pci - one bound function, the mdev parent
+ * @parent: the core's parent
+ * @type: the one mdev type
+ * @types: the types offered
+ * @vp: the vp_modern library's view of the function
+ * @pdev: the PCI function
+ * @nvqs: its virtqueues
+ * @features: the virtio features it offers
+ * @config_size: bytes of device-specific configuration space
+ * @available: instances left to create (one per function)
+ * @hwq: @nvqs queues
+ */
+struct vmdev_pci {
+	struct vhost_mdev_parent parent;
+	struct mdev_type type;
+	struct mdev_type *types[1];
+	struct virtio_pci_modern_device vp;
+	struct pci_dev *pdev;
+	u16 nvqs;
+	u64 features;
+	size_t config_size;
+	atomic_t available;
+	struct vmdev_pci_hwq *hwq;
+};
+
+/**
+ * struct vmdev_pci_vq - a queue of the mdev's device, as the driver set it
+ * @dev: the device
+ * @idx: the queue's index
+ * @num: its size, 0 until set
+ * @desc: IOVA of the descriptor area
+ * @driver: IOVA of the driver area
+ * @device: IOVA of the device area
+ * @ready: the client enabled it
+ * @enabled: queue_enable was written (at DRIVER_OK)
+ * @state: where the queue resumes: set by set_vq_state, captured at reset
+ * @cb: the core's callback; read by the irq handler, hence READ_ONCE
+ * @irq: its MSI-X vector's Linux irq, -1 without one
+ * @irq_name: the irq's name in /proc/interrupts
+ */
+struct vmdev_pci_vq {
+	struct vmdev_pci_dev *dev;
+	u16 idx;
+	u16 num;
+	u64 desc;
+	u64 driver;
+	u64 device;
+	bool ready;
+	bool enabled;
+	u32 state;
+	struct vhost_mdev_callback cb;
+	int irq;
+	char irq_name[40];
+};
+
+/**
+ * struct vmdev_pci_dev - the accelerator device of the function's mdev
+ * @vdev: the core's device; first member
+ * @fn: the function
+ * @config_cb: the core's configuration change callback
+ * @config_irq: the configuration vector's Linux irq, -1 without one
+ * @config_irq_name: its name in /proc/interrupts
+ * @vqs: the function's queues
+ */
+struct vmdev_pci_dev {
+	struct vhost_mdev_device vdev;
+	struct vmdev_pci *fn;
+	struct vhost_mdev_callback config_cb;
+	int config_irq;
+	char config_irq_name[40];
+	struct vmdev_pci_vq *vqs;
+};
+
+/* pci_hw.c */
+extern const struct vhost_mdev_ops vmdev_pci_ops;
+int vmdev_pci_hw_probe(struct vmdev_pci *fn);
+void vmdev_pci_hw_remove(struct vmdev_pci *fn);
+int vmdev_pci_hw_reset(struct vmdev_pci *fn);
+
+#endif /* _VMDEV_PCI_H */

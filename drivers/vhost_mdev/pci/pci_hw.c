@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vhost-mdev PCI accelerator: the function's registers.
+ *
+ * Everything goes through the kernel's vp_modern library: no capability
+ * walk, no register offsets here. The virtio 1.x driver sequence is kept
+ * exactly, whatever order the client sends its ioctls in: ring sizes and
+ * addresses are only remembered until DRIVER_OK, when they are programmed,
+ * vectors assigned and queues enabled, all after FEATURES_OK was accepted
+ * and before DRIVER_OK is written. queue_enable is never written 0 (the
+ * spec forbids it); a reset is the way to stop.
+ */
+
+#include <linux/interrupt.h>
+#include <linux/iopoll.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+
+#include "pci.h"
+
+/* A function that does not finish its reset in a second is broken. */
+#define VMDEV_PCI_RESET_TIMEOUT_US	1000000
+#define VMDEV_PCI_CONFIG_RETRIES	16
+
+static struct vmdev_pci_dev *to_pci_dev_state(struct vhost_mdev_device *vdev)
+{
+	return container_of(vdev, struct vmdev_pci_dev, vdev);
+}
+
+static struct virtio_pci_modern_device *to_vp(struct vhost_mdev_device *vdev)
+{
+	return &to_pci_dev_state(vdev)->fn->vp;
+}
+
+/* Write 0 and wait, bounded, until the function reads back 0. */
+static int vmdev_pci_reset_function(struct virtio_pci_modern_device *vp)
+{
+	u8 status;
+	int ret;
+
+	vp_modern_set_status(vp, 0);
+	ret = read_poll_timeout(vp_modern_get_status, status, !status, 100,
+				VMDEV_PCI_RESET_TIMEOUT_US, false, vp);
+	if (ret)
+		dev_err(&vp->pci_dev->dev, "did not complete its reset: status %#x\n",
+			status);
+	return ret;
+}
+
+int vmdev_pci_hw_reset(struct vmdev_pci *fn)
+{
+	return vmdev_pci_reset_function(&fn->vp);
+}
+
+/*
+ * May a client map queue @idx's doorbell page? Only if nothing else is in
+ * that page: it is page aligned, no other queue's doorbell is in it, and
+ * it lies inside the notification area (when that area is small enough to
+ * be mapped whole, its length is known; a larger one is laid out one page
+ * per queue when the multiplier is a page or more).
+ */
+static bool vmdev_pci_doorbell_alone(struct vmdev_pci *fn, u16 idx)
+{
+	struct virtio_pci_modern_device *vp = &fn->vp;
+	resource_size_t pa = fn->hwq[idx].notify_pa;
+	u16 i;
+
+	if (!PAGE_ALIGNED(pa) || vp->notify_offset_multiplier < PAGE_SIZE)
+		return false;
+	if (vp->notify_base && pa + PAGE_SIZE > vp->notify_pa + vp->notify_len)
+		return false;
+	for (i = 0; i < fn->nvqs; i++)
+		if (i != idx && fn->hwq[i].notify_pa >= pa &&
+		    fn->hwq[i].notify_pa < pa + PAGE_SIZE)
+			return false;
+	return true;
+}
+
+/*
+ * Probe the function's virtio interface and its queues. A legacy-only
+ * function has no modern capabilities and is refused.
+ */
+int vmdev_pci_hw_probe(struct vmdev_pci *fn)
+{
+	struct virtio_pci_modern_device *vp = &fn->vp;
+	struct device *dev = &fn->pdev->dev;
+	u16 i;
+	int ret;
+
+	vp->pci_dev = fn->pdev;
+	ret = vp_modern_probe(vp);
+	if (ret == -ENODEV)
+		return dev_err_probe(dev, ret,
+				     "legacy-only virtio-pci function: vhost_mdev_pci needs the virtio 1.x (modern) interface\n");
+	if (ret)
+		return dev_err_probe(dev, ret, "virtio-pci capabilities\n");
+
+	ret = vmdev_pci_reset_function(vp);
+	if (ret)
+		goto err_remove;
+
+	fn->features = vp_modern_get_features(vp);
+	ret = -ENODEV;
+	if (!(fn->features & BIT_ULL(VIRTIO_F_VERSION_1))) {
+		dev_err(dev, "does not offer VIRTIO_F_VERSION_1\n");
+		goto err_remove;
+	}
+	fn->nvqs = vp_modern_get_num_queues(vp);
+	if (!fn->nvqs) {
+		dev_err(dev, "has no virtqueue\n");
+		goto err_remove;
+	}
+	fn->config_size = vp->device ? min_t(size_t, vp->device_len,
+					     PAGE_SIZE) : 0;
+
+	ret = -ENOMEM;
+	fn->hwq = devm_kcalloc(dev, fn->nvqs, sizeof(*fn->hwq), GFP_KERNEL);
+	if (!fn->hwq)
+		goto err_remove;
+	for (i = 0; i < fn->nvqs; i++) {
+		fn->hwq[i].size_max = vp_modern_get_queue_size(vp, i);
+		fn->hwq[i].notify = vp_modern_map_vq_notify(vp, i,
+							    &fn->hwq[i].notify_pa);
+		if (!fn->hwq[i].notify || !fn->hwq[i].size_max) {
+			dev_err(dev, "queue %u: no doorbell or no size\n", i);
+			ret = -ENODEV;
+			goto err_unmap;
+		}
+	}
+	for (i = 0; i < fn->nvqs; i++)
+		fn->hwq[i].mappable = vmdev_pci_doorbell_alone(fn, i);
+
+	pci_set_master(fn->pdev);
+	return 0;
+
+err_unmap:
+	while (i--)
+		if (!vp->notify_base)
+			pci_iounmap(fn->pdev, fn->hwq[i].notify);
+err_remove:
+	vp_modern_remove(vp);
+	return ret;
+}
+
+void vmdev_pci_hw_remove(struct vmdev_pci *fn)
+{
+	u16 i;
+
+	vmdev_pci_reset_function(&fn->vp);
+	/* Doorbells mapped one by one when the area was too big to map. */
+	if (!fn->vp.notify_base)
+		for (i = 0; i < fn->nvqs; i++)
+			pci_iounmap(fn->pdev, fn->hwq[i].notify);
+	vp_modern_remove(&fn->vp);
+}
+
+static irqreturn_t vmdev_pci_vq_irq(int irq, void *data)
+{
+	struct vmdev_pci_vq *vq = data;
+	irqreturn_t (*cb)(void *private) = READ_ONCE(vq->cb.callback);
+
+	return cb ? cb(READ_ONCE(vq->cb.private)) : IRQ_HANDLED;
+}
+
+static irqreturn_t vmdev_pci_config_irq(int irq, void *data)
+{
+	struct vmdev_pci_dev *dev = data;
+	irqreturn_t (*cb)(void *private) = READ_ONCE(dev->config_cb.callback);
+
+	return cb ? cb(READ_ONCE(dev->config_cb.private)) : IRQ_HANDLED;
+}
+
+static bool vmdev_pci_vq_starts(const struct vmdev_pci_vq *vq)
+{
+	return vq->ready && vq->num && vq->desc;
+}
+
+/* Free every vector; the function was reset, so it uses none of them. */
+static void vmdev_pci_free_irqs(struct vmdev_pci_dev *dev)
+{
+	struct pci_dev *pdev = dev->fn->pdev;
+	u16 i;
+
+	for (i = 0; i < dev->vdev.nvqs; i++) {
+		if (dev->vqs[i].irq < 0)
+			continue;
+		free_irq(dev->vqs[i].irq, &dev->vqs[i]);
+		dev->vqs[i].irq = -1;
+	}
+	if (dev->config_irq >= 0) {
+		free_irq(dev->config_irq, dev);
+		dev->config_irq = -1;
+		pci_free_irq_vectors(pdev);
+	}
+}
+
+/*
+ * One MSI-X vector for the configuration and one per queue that starts and
+ * has a callback (a queue without a call eventfd gets none).
+ */
+static int vmdev_pci_request_irqs(struct vmdev_pci_dev *dev)
+{
+	struct virtio_pci_modern_device *vp = &dev->fn->vp;
+	struct pci_dev *pdev = dev->fn->pdev;
+	struct vmdev_pci_vq *vq;
+	int nvec = 1, vec = 0, ret;
+	u16 i;
+
+	for (i = 0; i < dev->vdev.nvqs; i++)
+		if (vmdev_pci_vq_starts(&dev->vqs[i]) && dev->vqs[i].cb.callback)
+			nvec++;
+
+	ret = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSIX);
+	if (ret < 0) {
+		dev_err(&pdev->dev, "cannot allocate %d MSI-X vectors: %d\n",
+			nvec, ret);
+		return ret;
+	}
+
+	snprintf(dev->config_irq_name, sizeof(dev->config_irq_name),
+		 "vhost-mdev-pci[%s]-config", pci_name(pdev));
+	ret = request_irq(pci_irq_vector(pdev, vec), vmdev_pci_config_irq, 0,
+			  dev->config_irq_name, dev);
+	if (ret) {
+		pci_free_irq_vectors(pdev);
+		return ret;
+	}
+	dev->config_irq = pci_irq_vector(pdev, vec);
+	if (vp_modern_config_vector(vp, vec) != vec) {
+		ret = -EBUSY;
+		goto err;
+	}
+
+	for (i = 0; i < dev->vdev.nvqs; i++) {
+		vq = &dev->vqs[i];
+		if (!vmdev_pci_vq_starts(vq) || !vq->cb.callback)
+			continue;
+		vec++;
+		snprintf(vq->irq_name, sizeof(vq->irq_name),
+			 "vhost-mdev-pci[%s]-vq%u", pci_name(pdev), i);
+		ret = request_irq(pci_irq_vector(pdev, vec), vmdev_pci_vq_irq,
+				  0, vq->irq_name, vq);
+		if (ret)
+			goto err;
+		vq->irq = pci_irq_vector(pdev, vec);
+		if (vp_modern_queue_vector(vp, i, vec) != vec) {
+			ret = -EBUSY;
+			goto err;
+		}
+	}
+	return 0;
+
+err:
+	dev_err(&pdev->dev, "MSI-X setup failed: %d\n", ret);
+	vmdev_pci_free_irqs(dev);
+	return ret;
+}
+
+/*
+ * Between FEATURES_OK and DRIVER_OK: program each queue the client set up,
+ * give it its vector, enable it. Queues the client did not enable stay
+ * disabled (never written 0).
+ */
+static int vmdev_pci_start(struct vmdev_pci_dev *dev)
+{
+	struct virtio_pci_modern_device *vp = &dev->fn->vp;
+	struct vmdev_pci_vq *vq;
+	u16 i;
+	int ret;
+
+	for (i = 0; i < dev->vdev.nvqs; i++) {
+		vq = &dev->vqs[i];
+		if (!vmdev_pci_vq_starts(vq))
+			continue;
+		vp_modern_set_queue_size(vp, i, vq->num);
+		vp_modern_queue_address(vp, i, vq->desc, vq->driver,
+					vq->device);
+	}
+
+	ret = vmdev_pci_request_irqs(dev);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < dev->vdev.nvqs; i++) {
+		vq = &dev->vqs[i];
+		if (!vmdev_pci_vq_starts(vq))
+			continue;
+		vp_modern_set_queue_enable(vp, i, true);
+		vq->enabled = true;
+	}
+	return 0;
+}
+
+/*
+ * The used index in guest memory: where an in-order device that has
+ * stopped would resume (every buffer it took, it used). Falls back to what
+ * was set when the ring is not mapped.
+ */
+static u32 vmdev_pci_used_index(struct vmdev_pci_dev *dev,
+				struct vmdev_pci_vq *vq)
+{
+	__le16 used;
+	int ret;
+
+	vhost_mdev_iotlb_lock(&dev->vdev);
+	ret = vhost_mdev_iotlb_read(&dev->vdev, 0, &used,
+				    vq->device + offsetof(struct vring_used,
+							  idx),
+				    sizeof(used));
+	vhost_mdev_iotlb_unlock(&dev->vdev);
+	return ret ? vq->state : le16_to_cpu(used);
+}
+
+static int vmdev_pci_set_vq_address(struct vhost_mdev_device *vdev, u16 idx,
+				    u64 desc_area, u64 driver_area,
+				    u64 device_area)
+{
+	struct vmdev_pci_vq *vq = &to_pci_dev_state(vdev)->vqs[idx];
+
+	vq->desc = desc_area;
+	vq->driver = driver_area;
+	vq->device = device_area;
+	return 0;
+}
+
+static void vmdev_pci_set_vq_num(struct vhost_mdev_device *vdev, u16 idx,
+				 u32 num)
+{
+	to_pci_dev_state(vdev)->vqs[idx].num = num;
+}
+
+/* Atomic context (the kick eventfd's wakeup): one MMIO write. */
+static void vmdev_pci_kick_vq(struct vhost_mdev_device *vdev, u16 idx)
+{
+	vp_iowrite16(idx, to_pci_dev_state(vdev)->fn->hwq[idx].notify);
+}
+
+static void vmdev_pci_set_vq_cb(struct vhost_mdev_device *vdev, u16 idx,
+				const struct vhost_mdev_callback *cb)
+{
+	struct vmdev_pci_vq *vq = &to_pci_dev_state(vdev)->vqs[idx];
+
+	if (cb->callback && vq->enabled && vq->irq < 0)
+		dev_warn_ratelimited(&vdev->dev,
+				     "vq %u: a call eventfd bound after DRIVER_OK gets no vector until the next start\n",
+				     idx);
+	WRITE_ONCE(vq->cb.private, cb->private);
+	WRITE_ONCE(vq->cb.callback, cb->callback);
+}
+
+static void vmdev_pci_set_vq_ready(struct vhost_mdev_device *vdev, u16 idx,
+				   bool ready)
+{
+	struct vmdev_pci_vq *vq = &to_pci_dev_state(vdev)->vqs[idx];
+
+	/*
+	 * virtio-pci cannot stop one queue (queue_enable 0 is forbidden) nor
+	 * start one after DRIVER_OK: remember, act at the next start.
+	 */
+	if (ready && !vq->enabled &&
+	    (vp_modern_get_status(to_vp(vdev)) & VIRTIO_CONFIG_S_DRIVER_OK))
+		dev_warn_ratelimited(&vdev->dev,
+				     "vq %u: enabling after DRIVER_OK is not possible on virtio-pci\n",
+				     idx);
+	vq->ready = ready;
+}
+
+static bool vmdev_pci_get_vq_ready(struct vhost_mdev_device *vdev, u16 idx)
+{
+	return to_pci_dev_state(vdev)->vqs[idx].ready;
+}
+
+/* A virtio-pci queue always starts at index 0. */
+static int vmdev_pci_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
+				  u32 state)
+{
+	if (state)
+		return -EOPNOTSUPP;
+	to_pci_dev_state(vdev)->vqs[idx].state = 0;
+	return 0;
+}
+
+static int vmdev_pci_get_vq_state(struct vhost_mdev_device *vdev, u16 idx,
+				  u32 *state)
+{
+	struct vmdev_pci_dev *dev = to_pci_dev_state(vdev);
+	struct vmdev_pci_vq *vq = &dev->vqs[idx];
+
+	*state = vq->enabled ? vmdev_pci_used_index(dev, vq) : vq->state;
+	return 0;
+}
+
+static int vmdev_pci_get_vq_notification(struct vhost_mdev_device *vdev,
+					 u16 idx,
+					 struct vhost_mdev_notify_area *area)
+{
+	struct vmdev_pci_hwq *hwq = &to_pci_dev_state(vdev)->fn->hwq[idx];
+
+	area->addr = hwq->notify_pa;
+	area->size = hwq->mappable ? PAGE_SIZE : 0;
+	return 0;
+}
+
+static int vmdev_pci_get_vq_irq(struct vhost_mdev_device *vdev, u16 idx)
+{
+	int irq = to_pci_dev_state(vdev)->vqs[idx].irq;
+
+	return irq < 0 ? -ENOENT : irq;
+}
+
+static u16 vmdev_pci_get_vq_size(struct vhost_mdev_device *vdev, u16 idx)
+{
+	return to_pci_dev_state(vdev)->fn->hwq[idx].size_max;
+}
+
+static u32 vmdev_pci_get_device_id(struct vhost_mdev_device *vdev)
+{
+	return to_vp(vdev)->id.device;
+}
+
+static u64 vmdev_pci_get_device_features(struct vhost_mdev_device *vdev)
+{
+	return to_pci_dev_state(vdev)->fn->features;
+}
+
+static int vmdev_pci_set_driver_features(struct vhost_mdev_device *vdev,
+					 u64 features)
+{
+	vp_modern_set_features(to_vp(vdev), features);
+	return 0;
+}
+
+static u64 vmdev_pci_get_driver_features(struct vhost_mdev_device *vdev)
+{
+	return vp_modern_get_driver_features(to_vp(vdev));
+}
+
+/* The size every queue takes: the smallest of their maxima. */
+static u16 vmdev_pci_get_vq_num_max(struct vhost_mdev_device *vdev)
+{
+	struct vmdev_pci *fn = to_pci_dev_state(vdev)->fn;
+	u16 i, max = U16_MAX;
+
+	for (i = 0; i < fn->nvqs; i++)
+		max = min(max, fn->hwq[i].size_max);
+	return max;
+}
+
+static u8 vmdev_pci_get_status(struct vhost_mdev_device *vdev)
+{
+	return vp_modern_get_status(to_vp(vdev));
+}
+
+static void vmdev_pci_set_status(struct vhost_mdev_device *vdev, u8 status)
+{
+	struct virtio_pci_modern_device *vp = to_vp(vdev);
+	u8 old = vp_modern_get_status(vp);
+
+	if ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	    !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
+		/* The function must have accepted the features first. */
+		if (!(old & VIRTIO_CONFIG_S_FEATURES_OK) ||
+		    vmdev_pci_start(to_pci_dev_state(vdev)))
+			status &= ~VIRTIO_CONFIG_S_DRIVER_OK;
+	}
+	vp_modern_set_status(vp, status);
+}
+
+/*
+ * Stop the function, then remember where each running queue stopped (the
+ * core asks right after: this parent cannot suspend), then give the
+ * vectors back. The mappings are still there: the core keeps them.
+ */
+static int vmdev_pci_reset(struct vhost_mdev_device *vdev)
+{
+	struct vmdev_pci_dev *dev = to_pci_dev_state(vdev);
+	struct vmdev_pci_vq *vq;
+	int ret;
+	u16 i;
+
+	ret = vmdev_pci_reset_function(&dev->fn->vp);
+	for (i = 0; i < vdev->nvqs; i++) {
+		vq = &dev->vqs[i];
+		vq->state = vq->enabled ? vmdev_pci_used_index(dev, vq) : 0;
+		vq->enabled = false;
+		vq->ready = false;
+		vq->num = 0;
+		vq->desc = 0;
+		vq->driver = 0;
+		vq->device = 0;
+		WRITE_ONCE(vq->cb.callback, NULL);
+	}
+	WRITE_ONCE(dev->config_cb.callback, NULL);
+	vmdev_pci_free_irqs(dev);
+	return ret;
+}
+
+static size_t vmdev_pci_get_config_size(struct vhost_mdev_device *vdev)
+{
+	return to_pci_dev_state(vdev)->fn->config_size;
+}
+
+/* Read under the generation counter, as virtio_pci does; bounded. */
+static void vmdev_pci_get_config(struct vhost_mdev_device *vdev,
+				 unsigned int offset, void *buf,
+				 unsigned int len)
+{
+	struct virtio_pci_modern_device *vp = to_vp(vdev);
+	unsigned int i, tries = 0;
+	u32 gen;
+	u8 *p = buf;
+
+	do {
+		gen = vp_modern_generation(vp);
+		for (i = 0; i < len; i++)
+			p[i] = ioread8(vp->device + offset + i);
+	} while (gen != vp_modern_generation(vp) &&
+		 ++tries < VMDEV_PCI_CONFIG_RETRIES);
+}
+
+static void vmdev_pci_set_config(struct vhost_mdev_device *vdev,
+				 unsigned int offset, const void *buf,
+				 unsigned int len)
+{
+	struct virtio_pci_modern_device *vp = to_vp(vdev);
+	const u8 *p = buf;
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		iowrite8(p[i], vp->device + offset + i);
+}
+
+static void vmdev_pci_set_config_cb(struct vhost_mdev_device *vdev,
+				    const struct vhost_mdev_callback *cb)
+{
+	struct vmdev_pci_dev *dev = to_pci_dev_state(vdev);
+
+	WRITE_ONCE(dev->config_cb.private, cb->private);
+	WRITE_ONCE(dev->config_cb.callback, cb->callback);
+}
+
+const struct vhost_mdev_ops vmdev_pci_ops = {
+	.set_vq_address = vmdev_pci_set_vq_address,
+	.set_vq_num = vmdev_pci_set_vq_num,
+	.kick_vq = vmdev_pci_kick_vq,
+	.set_vq_cb = vmdev_pci_set_vq_cb,
+	.set_vq_ready = vmdev_pci_set_vq_ready,
+	.get_vq_ready = vmdev_pci_get_vq_ready,
+	.set_vq_state = vmdev_pci_set_vq_state,
+	.get_vq_state = vmdev_pci_get_vq_state,
+	.get_vq_notification = vmdev_pci_get_vq_notification,
+	.get_vq_irq = vmdev_pci_get_vq_irq,
+	.get_vq_size = vmdev_pci_get_vq_size,
+	.get_device_id = vmdev_pci_get_device_id,
+	.get_device_features = vmdev_pci_get_device_features,
+	.set_driver_features = vmdev_pci_set_driver_features,
+	.get_driver_features = vmdev_pci_get_driver_features,
+	.get_vq_num_max = vmdev_pci_get_vq_num_max,
+	.get_status = vmdev_pci_get_status,
+	.set_status = vmdev_pci_set_status,
+	.reset = vmdev_pci_reset,
+	.get_config_size = vmdev_pci_get_config_size,
+	.get_config = vmdev_pci_get_config,
+	.set_config = vmdev_pci_set_config,
+	.set_config_cb = vmdev_pci_set_config_cb,
+};

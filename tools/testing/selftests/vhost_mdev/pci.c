@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The PCI accelerator on the test VM's two modern virtio-net functions (one
+ * hub between them: what A transmits, B receives). Both are handed to
+ * vhost_mdev_pci through driver_override and get one mdev each; the
+ * userspace driver library drives them. Without such functions: SKIP.
+ */
+#include <pthread.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+#include "kselftest_harness.h"
+#include "vmdev_test.h"
+
+#define DRV		"vhost_mdev_pci"
+#define NET_TYPE	"vhost_mdev_pci-net"
+#define NPACKETS	10000
+#define WINDOW		64
+#define TIMEOUT_MS	5000
+#define PAGE		4096UL
+
+struct fn {
+	char bdf[16];
+	char uuid[37];
+	char node[64];
+	struct vmdev d;
+};
+
+static int fn_up(struct fn *f)
+{
+	char parent[128];
+	int ret;
+
+	ret = vmdev_pci_bind(f->bdf, DRV);
+	if (ret)
+		return ret;
+	snprintf(parent, sizeof(parent), "/sys/class/mdev_bus/%s", f->bdf);
+	ret = vmdev_uuid_random(f->uuid);
+	if (!ret)
+		ret = vmdev_mdev_create(parent, NET_TYPE, f->uuid);
+	if (!ret)
+		ret = vmdev_mdev_node(f->uuid, f->node, sizeof(f->node));
+	return ret;
+}
+
+static void fn_down(struct fn *f)
+{
+	char path[128];
+
+	vmdev_close(&f->d);
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s", f->uuid);
+	if (f->uuid[0] && !access(path, F_OK))
+		vmdev_mdev_remove(f->uuid);
+	if (f->bdf[0])
+		vmdev_pci_release(f->bdf);
+}
+
+/* Find both functions, bind them, one mdev each; SKIP reasons as -ENOENT. */
+static int fns_up(struct fn fns[2], const char **why)
+{
+	char bdfs[2][16];
+	struct rlimit rl = { 256 << 20, 256 << 20 };
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		memset(&fns[i], 0, sizeof(fns[i]));
+		fns[i].d.fd = -1;
+	}
+	if (vmdev_pci_find(0x1af4, 0x1041, bdfs, 2) < 2) {
+		*why = "needs two modern virtio-net PCI functions";
+		return -ENOENT;
+	}
+	if (!vmdev_module_installed(DRV)) {
+		*why = DRV ".ko is not installed";
+		return -ENOENT;
+	}
+	if (vmdev_modprobe(DRV) || setrlimit(RLIMIT_MEMLOCK, &rl))
+		return -EIO;
+	for (i = 0; i < 2; i++) {
+		snprintf(fns[i].bdf, sizeof(fns[i].bdf), "%s", bdfs[i]);
+		ret = fn_up(&fns[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* A frame from @from: broadcast, a local ethertype, a pattern of @seq. */
+static size_t make_frame(uint8_t *f, unsigned int seq, unsigned int from)
+{
+	size_t len = 60 + (seq * 7919u) % (1514 - 60 + 1), i;
+
+	memset(f, 0xff, 6);
+	memcpy(f + 6, "\x02\x56\x4d\x00\x00\x00", 6);
+	f[11] = from;
+	f[12] = 0x88;
+	f[13] = 0xb5;
+	f[14] = seq >> 8;
+	f[15] = seq;
+	for (i = 16; i < len; i++)
+		f[i] = (uint8_t)(seq * 31 + i * 17 + from);
+	return len;
+}
+
+/* @n frames from @a to @b in windows, each compared; 0 or failing seq + 1. */
+static int stream(struct __test_metadata *_metadata, struct vmdev *a,
+		  struct vmdev *b, unsigned int n, unsigned int from)
+{
+	uint8_t out[2048], in[2048];
+	unsigned int sent = 0, got = 0, w;
+	int len, r;
+
+	while (got < n) {
+		for (w = 0; w < WINDOW && sent < n; w++, sent++) {
+			len = make_frame(out, sent, from);
+			r = vmdev_send(a, 0, out, len, false);
+			if (r == -EAGAIN)
+				break;
+			EXPECT_EQ(0, r) return sent + 1;
+		}
+		EXPECT_EQ(0, vmdev_kick(a, 1)) return sent + 1;
+		while (got < sent) {
+			len = make_frame(out, got, from);
+			r = vmdev_recv_wait(b, 0, in, sizeof(in), TIMEOUT_MS);
+			EXPECT_EQ(len, r) {
+				TH_LOG("frame %u of %u: %d", got, n, r);
+				return got + 1;
+			}
+			EXPECT_EQ(0, memcmp(out, in, len)) {
+				TH_LOG("frame %u differs", got);
+				return got + 1;
+			}
+			got++;
+		}
+		vmdev_tx_reclaim(a, 0);
+	}
+	return 0;
+}
+
+FIXTURE(pci) {
+	struct fn fns[2];
+};
+
+FIXTURE_VARIANT(pci) {
+	enum vmdev_map map;
+	bool hugepages;
+	bool doorbell;
+	bool mrg;
+};
+
+FIXTURE_VARIANT_ADD(pci, iotlb_eventfd) {
+	.map = VMDEV_MAP_IOTLB,
+};
+
+FIXTURE_VARIANT_ADD(pci, mem_table_doorbell) {
+	.map = VMDEV_MAP_MEM_TABLE,
+	.doorbell = true,
+};
+
+FIXTURE_VARIANT_ADD(pci, iotlb_hugepages_doorbell) {
+	.map = VMDEV_MAP_IOTLB,
+	.hugepages = true,
+	.doorbell = true,
+	.mrg = true,
+};
+
+FIXTURE_VARIANT_ADD(pci, mem_table_hugepages_eventfd) {
+	.map = VMDEV_MAP_MEM_TABLE,
+	.hugepages = true,
+};
+
+FIXTURE_SETUP(pci)
+{
+	const char *why = NULL;
+	int ret = fns_up(self->fns, &why);
+
+	if (ret == -ENOENT)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret);
+	if (variant->hugepages && vmdev_reserve_hugepages(16))
+		SKIP(return, "cannot reserve 2 MiB hugepages");
+}
+
+FIXTURE_TEARDOWN(pci)
+{
+	fn_down(&self->fns[0]);
+	fn_down(&self->fns[1]);
+}
+
+#define VARIANT_OPTS ((struct vmdev_opts) {				\
+	.map = variant->map,						\
+	.hugepages = variant->hugepages,				\
+	.doorbell = variant->doorbell,					\
+	.iova = 1ULL << 30,						\
+	.features = variant->mrg ? 1ULL << VIRTIO_NET_F_MRG_RXBUF : 0,	\
+})
+
+/*
+ * 10,000 frames of 60 to 1514 bytes from A arrive on B byte for byte, and
+ * 10,000 more from B on A. A doorbell variant kicks only through the mapped
+ * page: the kick eventfd path of the driver sees no kick at all, so the
+ * device took its work from the doorbell writes alone.
+ */
+TEST_F_TIMEOUT(pci, traffic_both_ways, 600)
+{
+	struct vmdev_opts o = VARIANT_OPTS;
+	struct vmdev *a = &self->fns[0].d, *b = &self->fns[1].d;
+	long long kicks, calls;
+
+	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
+	ASSERT_EQ(0, vmdev_open(b, self->fns[1].node, &o));
+	ASSERT_EQ(0, stream(_metadata, a, b, NPACKETS, 0xa));
+	ASSERT_EQ(0, stream(_metadata, b, a, NPACKETS, 0xb));
+
+	/* Interrupts arrived on B's receive call eventfd. */
+	EXPECT_LT(0, b->vqs[0].calls);
+	ASSERT_EQ(0, vmdev_debugfs_vq(self->fns[0].node, 1, &kicks, &calls));
+	/* Doorbell: no kick through the eventfd. Eventfd: every kick. */
+	EXPECT_EQ(!variant->doorbell, kicks > 0);
+	TH_LOG("A's transmit queue: %llu kicks by %s, %lld through the eventfd",
+	       (unsigned long long)a->vqs[1].kicks,
+	       variant->doorbell ? "doorbell" : "eventfd", kicks);
+}
+
+/*
+ * The IOTLB entries are the physically contiguous runs of the memory: they
+ * cover it exactly, in whole pages; with hugepage memory (and a 2 MiB
+ * aligned IOVA) in whole, aligned 2 MiB pages, which the IOMMU maps as
+ * such.
+ */
+TEST_F(pci, mapping_runs)
+{
+	struct vmdev_opts o = VARIANT_OPTS;
+	unsigned long long iova, size, total = 0, align;
+	char path[128], line[128];
+	unsigned int asid, perm;
+	int entries = 0;
+	FILE *f;
+
+	align = variant->hugepages ? 2 << 20 : PAGE;
+	ASSERT_EQ(0, vmdev_open(&self->fns[0].d, self->fns[0].node, &o));
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/mappings",
+		 self->fns[0].node + 5);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %llx %llx %u", &asid, &iova, &size,
+			   &perm) != 4)
+			continue;
+		entries++;
+		total += size;
+		EXPECT_EQ(0, iova % align);
+		EXPECT_EQ(0, size % align);
+		EXPECT_EQ(VHOST_ACCESS_RW, perm);
+	}
+	fclose(f);
+	EXPECT_EQ(self->fns[0].d.mem_size, total);
+	if (variant->hugepages)
+		EXPECT_GE(self->fns[0].d.mem_size / (2 << 20), entries);
+	TH_LOG("%llu bytes in %d runs", total, entries);
+}
+
+FIXTURE(pci_fn) {
+	struct fn fns[2];
+};
+
+FIXTURE_SETUP(pci_fn)
+{
+	const char *why = NULL;
+	int ret = fns_up(self->fns, &why);
+
+	if (ret == -ENOENT)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret);
+}
+
+FIXTURE_TEARDOWN(pci_fn)
+{
+	fn_down(&self->fns[0]);
+	fn_down(&self->fns[1]);
+}
+
+TEST_F(pci_fn, type_and_instances)
+{
+	char parent[128], buf[256], uuid[37];
+
+	snprintf(parent, sizeof(parent), "/sys/class/mdev_bus/%s",
+		 self->fns[0].bdf);
+	ASSERT_EQ(0, vmdev_type_attr(parent, NET_TYPE, "device_api", buf,
+				     sizeof(buf)));
+	EXPECT_STREQ("vhost-vdpa", buf);
+	ASSERT_EQ(0, vmdev_type_attr(parent, NET_TYPE, "description", buf,
+				     sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, self->fns[0].bdf));
+	EXPECT_NE(NULL, strstr(buf, "virtio net"));
+	EXPECT_NE(NULL, strstr(buf, "vqs"));
+	/* One instance per function, taken by the fixture's mdev. */
+	ASSERT_EQ(0, vmdev_type_attr(parent, NET_TYPE, "available_instances",
+				     buf, sizeof(buf)));
+	EXPECT_STREQ("0", buf);
+	ASSERT_EQ(0, vmdev_uuid_random(uuid));
+	EXPECT_EQ(-ENOSPC, vmdev_mdev_create(parent, NET_TYPE, uuid));
+	ASSERT_EQ(0, vmdev_mdev_remove(self->fns[0].uuid));
+	self->fns[0].uuid[0] = '\0';
+	ASSERT_EQ(0, vmdev_type_attr(parent, NET_TYPE, "available_instances",
+				     buf, sizeof(buf)));
+	EXPECT_STREQ("1", buf);
+}
+
+/*
+ * MSI-X: a vector per queue with a call eventfd and one for the config,
+ * allocated at DRIVER_OK, moving with traffic, gone after the reset. A queue
+ * without a call eventfd gets none.
+ */
+TEST_F(pci_fn, msix_vectors)
+{
+	struct vmdev_opts o = { .iova = 0x100000, .tx_no_call = true };
+	struct vmdev *a = &self->fns[0].d, *b = &self->fns[1].d;
+	char rx[64], tx[64], cfg[64];
+	long long before;
+
+	snprintf(rx, sizeof(rx), "vhost-mdev-pci[%s]-vq0", self->fns[1].bdf);
+	snprintf(tx, sizeof(tx), "vhost-mdev-pci[%s]-vq1", self->fns[1].bdf);
+	snprintf(cfg, sizeof(cfg), "vhost-mdev-pci[%s]-config",
+		 self->fns[1].bdf);
+	EXPECT_EQ(-1, vmdev_irq_count(rx));
+	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
+	ASSERT_EQ(0, vmdev_open(b, self->fns[1].node, &o));
+	before = vmdev_irq_count(rx);
+	EXPECT_LE(0, before);
+	EXPECT_LE(0, vmdev_irq_count(cfg));
+	EXPECT_EQ(-1, vmdev_irq_count(tx));
+	ASSERT_EQ(0, stream(_metadata, a, b, 200, 0xa));
+	EXPECT_LT(before, vmdev_irq_count(rx));
+	EXPECT_LT(0, b->vqs[0].calls);
+
+	ASSERT_EQ(0, vmdev_set_status(b->fd, 0));
+	EXPECT_EQ(-1, vmdev_irq_count(rx));
+	EXPECT_EQ(-1, vmdev_irq_count(cfg));
+}
+
+TEST_F(pci_fn, doorbell_mmap)
+{
+	struct vmdev_opts o = { .iova = 0x100000 };
+	struct vmdev *a = &self->fns[0].d;
+	uint32_t nvqs;
+	void *p;
+
+	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
+	ASSERT_EQ(0, vmdev_ioctl(a->fd, VHOST_VDPA_GET_VQS_COUNT, &nvqs));
+
+	/* The good one, then one bad input at a time. */
+	p = mmap(NULL, PAGE, PROT_WRITE, MAP_SHARED, a->fd, 1 * PAGE);
+	ASSERT_NE(MAP_FAILED, p);
+	/* It may never become readable. */
+	EXPECT_EQ(-1, mprotect(p, PAGE, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	/* A doorbell is no memory to map for DMA (CVE-2021-46967). */
+	EXPECT_EQ(-EFAULT, vmdev_iotlb_msg(a->fd, 0, VHOST_IOTLB_UPDATE,
+					   1ULL << 32, PAGE, (uintptr_t)p,
+					   VHOST_ACCESS_RW));
+	munmap(p, PAGE);
+
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * PAGE, PROT_WRITE, MAP_SHARED,
+				   a->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_WRITE, MAP_PRIVATE,
+				   a->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ, MAP_SHARED, a->fd,
+				   0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_WRITE, MAP_SHARED, a->fd,
+				   nvqs * PAGE));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_WRITE, MAP_SHARED, a->fd,
+				   (nvqs + 1) * PAGE));
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, PAGE, PROT_WRITE, MAP_SHARED, a->fd, (nvqs - 1) * PAGE);
+	EXPECT_NE(MAP_FAILED, p);
+	munmap(p, PAGE);
+}
+
+/* Does the kernel log have a line with both @a and @b? */
+static bool klog_has(const char *a, const char *b)
+{
+	static char log[1 << 17];
+	char *line, *save;
+	int len = klogctl(3, log, sizeof(log) - 1);
+
+	if (len <= 0)
+		return false;
+	log[len] = '\0';
+	for (line = strtok_r(log, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, a) && strstr(line, b))
+			return true;
+	return false;
+}
+
+/*
+ * A transmit descriptor at an IOVA that is not mapped: the IOMMU refuses the
+ * device's read (a DMAR fault for this function at that address), the host
+ * stays healthy, and after a reset the function works again. (The emulated
+ * function completes the descriptor with what it could not read.)
+ */
+TEST_F(pci_fn, unmapped_iova)
+{
+	struct vmdev_opts o = { .iova = 0x100000 };
+	struct vmdev *a = &self->fns[0].d, *b = &self->fns[1].d;
+	uint8_t in[2048];
+	struct vmdev_vq *tx;
+	char who[32];
+	uint16_t head;
+
+	/* The emulated IOMMU reports the fault this test causes, once or more. */
+	vmdev_expect_qemu("vtd_.*: detected .*iova=0x1000000000");
+	vmdev_expect_qemu("New fault is not recorded due to compression of faults");
+	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
+	ASSERT_EQ(0, vmdev_open(b, self->fns[1].node, &o));
+	ASSERT_EQ(0, stream(_metadata, a, b, 10, 0xa));
+
+	tx = &a->vqs[1];
+	head = tx->avail_idx & (tx->num - 1);
+	tx->desc[head].addr = htole64(1ULL << 36);
+	tx->desc[head].len = htole32(100);
+	tx->desc[head].flags = 0;
+	tx->avail->ring[tx->avail_idx++ & (tx->num - 1)] = htole16(head);
+	__atomic_store_n(&tx->avail->idx, htole16(tx->avail_idx),
+			 __ATOMIC_RELEASE);
+	ASSERT_EQ(0, vmdev_kick(a, 1));
+	usleep(500000);
+	/* "[00:01.0] fault addr 0x1000000000": the PCI address, the IOVA. */
+	snprintf(who, sizeof(who), "[%s]", self->fns[0].bdf + 5);
+	EXPECT_TRUE(klog_has(who, "fault addr 0x1000000000"));
+
+	/* Reset, then a new session works. */
+	vmdev_close(a);
+	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
+	while (vmdev_recv_wait(b, 0, in, sizeof(in), 300) > 0)
+		;
+	ASSERT_EQ(0, stream(_metadata, a, b, 100, 0xa));
+}
+
+/*
+ * Reset in the middle of traffic: VHOST_GET_VRING_BASE afterwards says
+ * where the transmit queue stopped (its used index: the function completes
+ * in order); a virtio-pci queue can only start at 0 again.
+ */
+TEST_F(pci_fn, reset_mid_traffic)
+{
+	struct vmdev_opts o = { .iova = 0x100000 };
+	struct vmdev *a = &self->fns[0].d, *b = &self->fns[1].d;
+	struct vhost_vring_state s = { .index = 1 };
+	uint8_t out[2048];
+	unsigned int i;
+	uint16_t used;
+
+	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
+	ASSERT_EQ(0, vmdev_open(b, self->fns[1].node, &o));
+	ASSERT_EQ(0, stream(_metadata, a, b, 100, 0xa));
+	for (i = 0; i < 32; i++)
+		ASSERT_EQ(0, vmdev_send(a, 0, out, make_frame(out, i, 0xa),
+					true));
+	ASSERT_EQ(0, vmdev_set_status(a->fd, 0));
+	used = le16toh(__atomic_load_n(&a->vqs[1].used->idx,
+				       __ATOMIC_ACQUIRE));
+	ASSERT_EQ(0, vmdev_ioctl(a->fd, VHOST_GET_VRING_BASE, &s));
+	EXPECT_EQ(used, s.num);
+	EXPECT_LE(100, s.num);
+	EXPECT_GE(132, s.num);
+	EXPECT_EQ(-EOPNOTSUPP, vmdev_vring_state(a->fd, VHOST_SET_VRING_BASE,
+						 1, s.num));
+	EXPECT_EQ(0, vmdev_vring_state(a->fd, VHOST_SET_VRING_BASE, 1, 0));
+
+	vmdev_close(a);
+	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
+	/* B still holds what A sent before the reset: drain it. */
+	while (vmdev_recv_wait(b, 0, out, sizeof(out), 500) > 0)
+		;
+	ASSERT_EQ(0, stream(_metadata, a, b, 1000, 0xa));
+}
+
+struct sender {
+	struct vmdev *d;
+	bool stop;	/* __atomic accesses: another thread sets it */
+	unsigned long sent;
+};
+
+static void *send_loop(void *arg)
+{
+	struct sender *s = arg;
+	uint8_t out[2048];
+
+	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED)) {
+		if (!vmdev_send(s->d, 0, out, make_frame(out, s->sent, 0xa),
+				true))
+			s->sent++;
+		else
+			vmdev_tx_reclaim(s->d, 0);
+	}
+	return NULL;
+}
+
+/*
+ * Unbinding the PCI driver while a session runs traffic: the mdev goes, the
+ * session is stopped (pages unpinned), the file answers -ENODEV, nothing
+ * hangs; binding again works.
+ */
+TEST_F(pci_fn, unbind_while_open)
+{
+	struct vmdev_opts o = { .iova = 0x100000 };
+	struct vmdev *a = &self->fns[0].d;
+	struct sender s = { .d = a };
+	char path[128];
+	uint64_t features;
+	long pin0 = vmdev_vmpin_kb();
+	pthread_t t;
+
+	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
+	ASSERT_EQ(0, pthread_create(&t, NULL, send_loop, &s));
+	usleep(300000);
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/" DRV "/unbind");
+	ASSERT_EQ(0, vmdev_write_file(path, self->fns[0].bdf));
+	__atomic_store_n(&s.stop, true, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	EXPECT_LT(0, s.sent);
+
+	EXPECT_EQ(-ENODEV, vmdev_ioctl(a->fd, VHOST_GET_FEATURES, &features));
+	EXPECT_EQ(-ENODEV, vmdev_iotlb_msg(a->fd, 0, VHOST_IOTLB_INVALIDATE, 0,
+					   PAGE, 0, 0));
+	EXPECT_EQ(pin0, vmdev_vmpin_kb());
+	EXPECT_NE(0, access(self->fns[0].node, F_OK));
+	vmdev_close(a);
+
+	self->fns[0].uuid[0] = '\0';
+	ASSERT_EQ(0, fn_up(&self->fns[0]));
+	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
+	ASSERT_EQ(0, vmdev_open(&self->fns[1].d, self->fns[1].node, &o));
+	ASSERT_EQ(0, stream(_metadata, a, &self->fns[1].d, 100, 0xa));
+}
+
+/* What must not become an accelerator: legacy-only, or not isolated. */
+TEST(pci_refusals)
+{
+	char bdfs[4][16], parent[128], uuid[37], drv[64], log[1 << 16];
+	int n, i, len;
+
+	if (!vmdev_module_installed(DRV))
+		SKIP(return, DRV ".ko is not installed");
+	ASSERT_EQ(0, vmdev_modprobe(DRV));
+
+	/* A legacy-only virtio function: probe refuses it, and says why. */
+	n = vmdev_pci_find(0x1af4, 0x1005, bdfs, 1);
+	if (n) {
+		EXPECT_EQ(-ENODEV, vmdev_pci_bind(bdfs[0], DRV));
+		len = klogctl(3, log, sizeof(log) - 1);
+		ASSERT_LT(0, len);
+		log[len] = '\0';
+		EXPECT_NE(NULL, strstr(log, "legacy-only virtio-pci function"));
+		EXPECT_EQ(0, vmdev_pci_release(bdfs[0]));
+	}
+
+	/* Modern functions that share an IOMMU group: no mdev. */
+	n = vmdev_pci_find(0x1af4, 0x1044, bdfs, 4);
+	for (i = 0; i < n; i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/iommu_group/devices/%s",
+			 bdfs[i], bdfs[(i + 1) % n]);
+		if (n > 1 && !access(path, F_OK))
+			break;
+	}
+	if (i == n)
+		SKIP(return, "no two virtio functions share an IOMMU group");
+	ASSERT_EQ(0, vmdev_pci_bind(bdfs[i], DRV));
+	vmdev_pci_driver(bdfs[i], drv, sizeof(drv));
+	EXPECT_STREQ(DRV, drv);
+	snprintf(parent, sizeof(parent), "/sys/class/mdev_bus/%s", bdfs[i]);
+	ASSERT_EQ(0, vmdev_uuid_random(uuid));
+	EXPECT_EQ(-EBUSY, vmdev_mdev_create(parent, "vhost_mdev_pci-virtio",
+					    uuid));
+	len = klogctl(3, log, sizeof(log) - 1);
+	ASSERT_LT(0, len);
+	log[len] = '\0';
+	EXPECT_NE(NULL, strstr(log, "cannot be isolated"));
+	EXPECT_EQ(0, vmdev_pci_release(bdfs[i]));
+}
+
+TEST_HARNESS_MAIN

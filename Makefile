@@ -7,7 +7,7 @@
 #   make check            the kselftest suite in a VM (T=<test> for one file,
 #                         ARGS=<harness args>, KEEP=1 for a shell, QEMU_ARGS=)
 #   make check KERNEL=debug   the same on the debug kernel flavour
-#   make demo             the main job (see README.md)
+#   make demo             the main job (see README.md); SIM=1 on the simulator
 #   make lint             checkpatch --strict, sparse, W=1, kernel-doc
 #   make deps             install and extract everything the above needs
 #
@@ -44,6 +44,8 @@ ifneq ($(.SHELLSTATUS),0)
 $(error scripts/kernel-env.sh $(KERNEL) failed)
 endif
 $(foreach kv,$(KENV),$(eval $(kv)))
+# The L2 guest of the demo and its test runs Debian's kernel in any case.
+$(foreach kv,$(shell scripts/kernel-env.sh debian L2),$(eval $(kv)))
 KDIR ?= $(KENV_KDIR)
 KVER ?= $(KENV_KVER)
 KIMAGE ?= $(KENV_KIMAGE)
@@ -90,13 +92,15 @@ check: all
 	$(Q)tools/vhost_mdev/vm/vmrun --kernel $(KERNEL) --kimage $(KIMAGE) \
 		--kmods $(KMODS) --modules $(MODBUILD) --tests $(USERBUILD)/selftests \
 		--tools $(USERBUILD)/bin --workdir $(BUILD)/vm-$(KERNEL) \
+		--l2-kimage $(L2_KIMAGE) --l2-kmods $(L2_KMODS) \
 		$(foreach t,$(T),--test $(t)) $(if $(ARGS),--args "$(ARGS)") \
 		$(if $(KEEP),--keep) $(if $(QEMU_ARGS),--qemu-args "$(QEMU_ARGS)")
 
 demo: all
 	$(Q)tools/vhost_mdev/vm/vmrun --kernel $(KERNEL) --kimage $(KIMAGE) \
 		--kmods $(KMODS) --modules $(MODBUILD) --tests $(USERBUILD)/selftests \
-		--tools $(USERBUILD)/bin --workdir $(BUILD)/vm-$(KERNEL) --demo
+		--tools $(USERBUILD)/bin --workdir $(BUILD)/vm-$(KERNEL) \
+		--l2-kimage $(L2_KIMAGE) --l2-kmods $(L2_KMODS) --demo $(if $(SIM),--sim)
 
 clean:
 	$(Q)rm -rf $(BUILD)

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# kernel-env.sh FLAVOUR: print, as make assignments, the kernel a flavour
-# stands for:
+# kernel-env.sh FLAVOUR [PREFIX]: print, as make assignments, the kernel a
+# flavour stands for (names start with PREFIX, default KENV):
 #   KENV_KVER    its release string
 #   KENV_KDIR    the tree out-of-tree modules are built against
 #   KENV_KIMAGE  the image the test VM boots
@@ -18,6 +18,7 @@ set -euo pipefail
 
 CACHE=${CACHE:-$HOME/.cache/vhost-mdev}
 here=$(cd "$(dirname "$0")" && pwd)
+p=${2:-KENV}
 
 newest() {
 	local d
@@ -32,16 +33,16 @@ debian-6.1) kver=$(newest 6.1.) ;;
 debug)
 	dir=$("$here/debug-kernel.sh")
 	kver=$(cat "$dir/build/include/config/kernel.release")
-	echo "KENV_KVER=$kver"
-	echo "KENV_KDIR=$dir/build"
-	echo "KENV_KIMAGE=$dir/build/arch/x86/boot/bzImage"
-	echo "KENV_KMODS=$dir/modules/lib/modules/$kver"
+	echo "${p}_KVER=$kver"
+	echo "${p}_KDIR=$dir/build"
+	echo "${p}_KIMAGE=$dir/build/arch/x86/boot/bzImage"
+	echo "${p}_KMODS=$dir/modules/lib/modules/$kver"
 	exit 0
 	;;
 *) echo "kernel-env: unknown flavour '$1' (debian, debug, debian-6.1)" >&2; exit 1 ;;
 esac
 
-echo "KENV_KVER=$kver"
-echo "KENV_KDIR=/lib/modules/$kver/build"
-echo "KENV_KIMAGE=/boot/vmlinuz-$kver"
-echo "KENV_KMODS=/lib/modules/$kver"
+echo "${p}_KVER=$kver"
+echo "${p}_KDIR=/lib/modules/$kver/build"
+echo "${p}_KIMAGE=/boot/vmlinuz-$kver"
+echo "${p}_KMODS=/lib/modules/$kver"

@@ -319,8 +319,5 @@ int vhost_mdev_iotlb_read(struct vhost_mdev_device *vdev, u32 asid,
 			  void *dst, u64 iova, size_t len);
 int vhost_mdev_iotlb_write(struct vhost_mdev_device *vdev, u32 asid,
 			   u64 iova, const void *src, size_t len);
-int vhost_mdev_iotlb_copy(struct vhost_mdev_device *vdev, u32 dst_asid,
-			  u64 dst_iova, u32 src_asid, u64 src_iova,
-			  size_t len);
 
 #endif /* _LINUX_VHOST_MDEV_H */

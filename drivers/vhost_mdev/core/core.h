@@ -26,11 +26,11 @@
  * @kick_wqh: the wait queue @kick_wait sits on
  * @kick_wait: our entry on the kick eventfd's wait queue
  * @kick_pt: the poll table that puts @kick_wait there
- * @kicks: kicks that came through @kick_ctx (debugfs)
+ * @kicks: kicks that came through @kick_ctx (debugfs; since the last open)
  * @call_lock: protects @call_ctx against the parent's callback, which can
  *	run in hard interrupt context
  * @call_ctx: the call eventfd, NULL when unbound
- * @calls: interrupts the parent signalled (debugfs)
+ * @calls: interrupts the parent signalled (debugfs; since the last open)
  * @producer: irq bypass producer, token = @call_ctx
  * @producer_on: @producer is registered
  *

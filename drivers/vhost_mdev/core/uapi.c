@@ -121,8 +121,6 @@ void vhost_mdev_session_stop(struct vhost_mdev_device *vdev)
 	for (i = 0; i < vdev->nvqs; i++) {
 		vhost_mdev_vq_release(&core->vqs[i]);
 		core->vqs[i].base = 0;
-		atomic64_set(&core->vqs[i].kicks, 0);
-		atomic64_set(&core->vqs[i].calls, 0);
 	}
 	vhost_mdev_config_release(vdev);
 	vhost_mdev_unmap_all(vdev);
@@ -650,6 +648,7 @@ static int vhost_mdev_open(struct inode *inode, struct file *filp)
 						      cdev);
 	struct vhost_mdev_core *core = vdev->core;
 	int ret = 0;
+	u32 i;
 
 	mutex_lock(&core->lock);
 	if (core->dead) {
@@ -657,8 +656,15 @@ static int vhost_mdev_open(struct inode *inode, struct file *filp)
 	} else if (core->opened) {
 		ret = -EBUSY;
 	} else {
-		/* Whatever a previous user left, the new one starts afresh. */
+		/*
+		 * Whatever a previous user left, the new one starts afresh;
+		 * the counters in debugfs tell about the last session until now.
+		 */
 		vhost_mdev_reset(vdev);
+		for (i = 0; i < vdev->nvqs; i++) {
+			atomic64_set(&core->vqs[i].kicks, 0);
+			atomic64_set(&core->vqs[i].calls, 0);
+		}
 		core->opened = true;
 		core->mapping = filp->f_mapping;
 		get_device(&vdev->dev);

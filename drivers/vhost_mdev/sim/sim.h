@@ -87,8 +87,9 @@ struct vmdev_sim;
  * @features_ok: may the driver's features be accepted?
  * @reset: forget the type's own state
  * @vq_group: the group of a virtqueue
- * @process: one bounded pass over the queues, device lock and IOTLB lock
- *	held; return true when work is left for another pass
+ * @process: one bounded pass over the queues of @sim and @peer (@sim
+ *	itself, or the device it is crossed over with), both device locks
+ *	held, no IOTLB lock; return true when work is left for another pass
  * @set_config: a driver writes to the configuration space (bounds checked);
  *	keep what the driver may write
  */
@@ -105,7 +106,7 @@ struct vmdev_sim_type {
 	bool (*features_ok)(struct vmdev_sim *sim, u64 features);
 	void (*reset)(struct vmdev_sim *sim);
 	u32 (*vq_group)(struct vmdev_sim *sim, u16 idx);
-	bool (*process)(struct vmdev_sim *sim);
+	bool (*process)(struct vmdev_sim *sim, struct vmdev_sim *peer);
 	void (*set_config)(struct vmdev_sim *sim, unsigned int offset,
 			   const void *buf, unsigned int len);
 };
@@ -115,6 +116,8 @@ struct vmdev_sim_type {
  * @vdev: the core's device; first member
  * @type: the device type
  * @instance: instance number (for a stable MAC address)
+ * @peer: the device crossed over with this one (crossover=1), else NULL;
+ *	protected by vmdev_sim_pair_lock
  * @lock: serialises the ops and the worker; protects everything below
  * @work: the worker, queued by kicks
  * @status: virtio device status
@@ -132,6 +135,7 @@ struct vmdev_sim {
 	struct vhost_mdev_device vdev;
 	const struct vmdev_sim_type *type;
 	unsigned int instance;
+	struct vmdev_sim *peer;
 	struct mutex lock;	/* ops vs worker; see above */
 	struct work_struct work;
 	u8 status;
@@ -145,7 +149,7 @@ struct vmdev_sim {
 	struct vmdev_sim_vq *vqs;
 };
 
-/* Split ring access, for @process: device lock and IOTLB lock held. */
+/* Split ring access, for @process: device lock and its IOTLB lock held. */
 int vmdev_sim_vq_avail(struct vmdev_sim *sim, u16 idx);
 int vmdev_sim_vq_chain(struct vmdev_sim *sim, u16 idx, u16 nth,
 		       struct vmdev_sim_chain *chain);
@@ -158,10 +162,6 @@ int vmdev_sim_chain_read(struct vmdev_sim *sim, u16 idx,
 int vmdev_sim_chain_write(struct vmdev_sim *sim, u16 idx,
 			  const struct vmdev_sim_chain *chain, u32 off,
 			  const void *buf, u32 len);
-int vmdev_sim_chain_copy(struct vmdev_sim *sim, u16 dst_idx,
-			 const struct vmdev_sim_chain *dst, u32 dst_off,
-			 u16 src_idx, const struct vmdev_sim_chain *src,
-			 u32 src_off, u32 len);
 void vmdev_sim_broken(struct vmdev_sim *sim, u16 idx, const char *why,
 		      int err);
 

@@ -27,6 +27,10 @@ static unsigned int max_devices = 4;
 module_param(max_devices, uint, 0444);
 MODULE_PARM_DESC(max_devices, "How many simulated devices may exist at once (default 4)");
 
+static bool crossover;
+module_param(crossover, bool, 0444);
+MODULE_PARM_DESC(crossover, "Join devices in pairs, in creation order: what one transmits the other receives (default: each loops back to itself)");
+
 /* A narrower IOVA window makes the simulator look like IOMMU hardware. */
 static unsigned long long iova_first;
 module_param(iova_first, ullong, 0444);
@@ -57,6 +61,12 @@ static const struct vmdev_sim_type *const vmdev_sim_types[] = {
 static struct workqueue_struct *vmdev_sim_wq;
 static DEFINE_IDA(vmdev_sim_ida);
 static struct platform_device *vmdev_sim_pdev;
+/*
+ * With crossover: protects every &vmdev_sim.peer and @vmdev_sim_unpaired,
+ * and serialises the passes of paired devices; taken before device locks.
+ */
+static DEFINE_MUTEX(vmdev_sim_pair_lock);
+static struct vmdev_sim *vmdev_sim_unpaired;
 
 static struct vmdev_sim *to_vmdev_sim(struct vhost_mdev_device *vdev)
 {
@@ -370,76 +380,18 @@ int vmdev_sim_chain_write(struct vmdev_sim *sim, u16 idx,
 	return 0;
 }
 
-/**
- * vmdev_sim_chain_copy - copy from a chain's readable part to another's
- *	writable part, guest memory to guest memory
- * @sim: the device
- * @dst_idx: the destination chain's virtqueue
- * @dst: the destination chain
- * @dst_off: offset in its writable part
- * @src_idx: the source chain's virtqueue
- * @src: the source chain
- * @src_off: offset in its readable part
- * @len: how many bytes
- *
- * Return: 0, or -EFAULT for bytes outside the parts or not mapped.
- */
-int vmdev_sim_chain_copy(struct vmdev_sim *sim, u16 dst_idx,
-			 const struct vmdev_sim_chain *dst, u32 dst_off,
-			 u16 src_idx, const struct vmdev_sim_chain *src,
-			 u32 src_off, u32 len)
-{
-	u32 dasid = vmdev_sim_vq_asid(sim, dst_idx);
-	u32 sasid = vmdev_sim_vq_asid(sim, src_idx);
-	int d, s, ret;
-	u32 n;
-
-	d = vmdev_sim_seg_at(dst, dst->nout, dst->nseg, &dst_off);
-	s = vmdev_sim_seg_at(src, 0, src->nout, &src_off);
-	while (len) {
-		if (d < 0 || d >= dst->nseg || s < 0 || s >= src->nout)
-			return -EFAULT;
-		n = min3(len, dst->seg[d].len - dst_off,
-			 src->seg[s].len - src_off);
-		ret = vhost_mdev_iotlb_copy(&sim->vdev, dasid,
-					    dst->seg[d].addr + dst_off, sasid,
-					    src->seg[s].addr + src_off, n);
-		if (ret)
-			return ret;
-		len -= n;
-		dst_off += n;
-		src_off += n;
-		if (dst_off == dst->seg[d].len) {
-			dst_off = 0;
-			d++;
-		}
-		if (src_off == src->seg[s].len) {
-			src_off = 0;
-			s++;
-		}
-	}
-	return 0;
-}
-
 static bool vmdev_sim_can_run(struct vmdev_sim *sim)
 {
 	return (sim->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 	       !(sim->status & VIRTIO_CONFIG_S_NEEDS_RESET) && !sim->suspended;
 }
 
-static void vmdev_sim_work(struct work_struct *work)
+/* Call the callbacks of what the pass used; device lock held. */
+static void vmdev_sim_notify(struct vmdev_sim *sim)
 {
-	struct vmdev_sim *sim = container_of(work, struct vmdev_sim, work);
 	struct vmdev_sim_vq *vq;
-	bool more = false;
 	u32 i;
 
-	mutex_lock(&sim->lock);
-	if (vmdev_sim_can_run(sim)) {
-		vhost_mdev_iotlb_lock(&sim->vdev);
-		more = sim->type->process(sim);
-		vhost_mdev_iotlb_unlock(&sim->vdev);
-	}
 	for (i = 0; i < sim->vdev.nvqs; i++) {
 		vq = &sim->vqs[i];
 		if (vq->notify && vq->cb.callback)
@@ -449,8 +401,42 @@ static void vmdev_sim_work(struct work_struct *work)
 	if (sim->config_changed && sim->config_cb.callback)
 		sim->config_cb.callback(sim->config_cb.private);
 	sim->config_changed = false;
+}
+
+/*
+ * One bounded pass. A crossed-over device works with its peer: both device
+ * locks, lower instance first, and nothing moves until both run.
+ */
+static void vmdev_sim_work(struct work_struct *work)
+{
+	struct vmdev_sim *sim = container_of(work, struct vmdev_sim, work);
+	struct vmdev_sim *peer = sim, *first = sim, *second = NULL;
+	bool more = false;
+
+	if (crossover) {
+		mutex_lock(&vmdev_sim_pair_lock);
+		peer = sim->peer;
+		if (peer) {
+			first = sim->instance < peer->instance ? sim : peer;
+			second = first == sim ? peer : sim;
+		}
+	}
+	mutex_lock(&first->lock);
+	if (second)
+		mutex_lock_nested(&second->lock, SINGLE_DEPTH_NESTING);
+
+	if (peer && vmdev_sim_can_run(sim) && vmdev_sim_can_run(peer))
+		more = sim->type->process(sim, peer);
+	vmdev_sim_notify(sim);
+	if (second)
+		vmdev_sim_notify(peer);
 	more &= vmdev_sim_can_run(sim);
-	mutex_unlock(&sim->lock);
+
+	if (second)
+		mutex_unlock(&second->lock);
+	mutex_unlock(&first->lock);
+	if (crossover)
+		mutex_unlock(&vmdev_sim_pair_lock);
 
 	/* Bounded passes: more work goes to the back of the queue. */
 	if (more)
@@ -750,7 +736,7 @@ static struct vmdev_sim_parent *to_sim_parent(struct vhost_mdev_parent *p)
 
 static void vmdev_sim_free(struct vmdev_sim *sim)
 {
-	kfree(sim->priv);
+	kvfree(sim->priv);
 	kfree(sim->config);
 	kfree(sim->vqs);
 }
@@ -781,7 +767,7 @@ vmdev_sim_create(struct vhost_mdev_parent *parent, struct mdev_device *mdev,
 	INIT_WORK(&sim->work, vmdev_sim_work);
 	sim->vqs = kcalloc(nvqs, sizeof(*sim->vqs), GFP_KERNEL);
 	sim->config = kzalloc(t->config_size, GFP_KERNEL);
-	sim->priv = kzalloc(t->priv_size, GFP_KERNEL);
+	sim->priv = kvzalloc(t->priv_size, GFP_KERNEL);
 	ret = -ENOMEM;
 	if (!sim->vqs || !sim->config || !sim->priv)
 		goto err_put;
@@ -792,6 +778,18 @@ vmdev_sim_create(struct vhost_mdev_parent *parent, struct mdev_device *mdev,
 	sim->instance = ret;
 	t->init(sim, sim->instance);
 	t->reset(sim);
+
+	if (crossover) {
+		mutex_lock(&vmdev_sim_pair_lock);
+		if (vmdev_sim_unpaired) {
+			sim->peer = vmdev_sim_unpaired;
+			sim->peer->peer = sim;
+			vmdev_sim_unpaired = NULL;
+		} else {
+			vmdev_sim_unpaired = sim;
+		}
+		mutex_unlock(&vmdev_sim_pair_lock);
+	}
 	return &sim->vdev;
 
 err_put:
@@ -807,6 +805,18 @@ static void vmdev_sim_remove(struct vhost_mdev_device *vdev)
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 	struct vmdev_sim_parent *sp = dev_get_drvdata(vdev->mdev->dev.parent);
 
+	/* A peer left alone waits for the next device. */
+	if (crossover) {
+		mutex_lock(&vmdev_sim_pair_lock);
+		if (sim->peer) {
+			sim->peer->peer = NULL;
+			vmdev_sim_unpaired = sim->peer;
+		} else if (vmdev_sim_unpaired == sim) {
+			vmdev_sim_unpaired = NULL;
+		}
+		sim->peer = NULL;
+		mutex_unlock(&vmdev_sim_pair_lock);
+	}
 	cancel_work_sync(&sim->work);
 	ida_free(&vmdev_sim_ida, sim->instance);
 	vmdev_sim_free(sim);

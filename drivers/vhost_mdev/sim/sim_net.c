@@ -3,7 +3,9 @@
  * vhost-mdev simulator: virtio-net loopback.
  *
  * Every packet transmitted on queue pair N's transmit queue is received on
- * pair N's receive queue, byte for byte, behind a fresh virtio-net header.
+ * pair N's receive queue, byte for byte, behind a fresh virtio-net header:
+ * the same device's (a loopback) or, with crossover=1, its peer's (two
+ * devices joined by a cable).
  * Transmission waits for receive buffers instead of dropping (a loopback
  * with flow control), so a test can count on every packet arriving. The
  * control queue takes VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET and refuses the rest.
@@ -45,13 +47,15 @@ MODULE_PARM_DESC(pairs, "Queue pairs of each net device, 1-8 (default 2)");
 /**
  * struct vmdev_sim_net - the net type's own state
  * @active_pairs: queue pairs the driver asked for (VQ_PAIRS_SET)
- * @tx: the transmit chain being looped
+ * @tx: the transmit chain being taken
  * @rx: a receive chain being filled
+ * @bounce: the frame on its way from one to the other
  */
 struct vmdev_sim_net {
 	u16 active_pairs;
 	struct vmdev_sim_chain tx;
 	struct vmdev_sim_chain rx;
+	u8 bounce[VMDEV_SIM_NET_MAX_FRAME];
 };
 
 static u32 vmdev_sim_net_pairs(void)
@@ -130,24 +134,24 @@ static void vmdev_sim_net_set_config(struct vmdev_sim *sim,
 }
 
 /*
- * Receive the packet in net->tx on queue @rx, after a fresh header. Return
+ * Receive @len bytes of @frame on queue @rx, after a fresh header. Return
  * 1 when it was, 0 when there are not enough receive buffers yet (nothing
  * taken), -E2BIG when the driver's buffers cannot hold it (nothing taken),
- * another -errno when the device broke.
+ * another -errno when the device broke. The IOTLB lock is held.
  */
-static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx, u16 tx,
-				 u16 *taken, int avail)
+static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
+				 const u8 *frame, u32 len, u16 *taken,
+				 int avail)
 {
 	struct vmdev_sim_net *net = sim->priv;
 	struct vmdev_sim_vq *rxq = &sim->vqs[rx];
-	u32 frame = net->tx.out_len - VMDEV_SIM_NET_HDR_LEN;
 	bool mrg = sim->features & BIT_ULL(VIRTIO_NET_F_MRG_RXBUF);
 	struct virtio_net_hdr_v1 hdr = {};
 	u16 used = rxq->used, first = *taken, nbufs = 0, head = 0;
 	u32 done = 0, room, n, hdr_room = VMDEV_SIM_NET_HDR_LEN;
 	int ret;
 
-	while (!nbufs || done < frame) {
+	while (!nbufs || done < len) {
 		if (*taken >= avail) {
 			ret = 0;
 			goto rollback;
@@ -164,14 +168,13 @@ static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx, u16 tx,
 		if (net->rx.in_len < hdr_room)
 			goto rollback;
 		room = net->rx.in_len - hdr_room;
-		if (!mrg && room < frame)
+		if (!mrg && room < len)
 			goto rollback;
 		if (!nbufs)
 			head = net->rx.head;
-		n = min(room, frame - done);
-		ret = vmdev_sim_chain_copy(sim, rx, &net->rx, hdr_room, tx,
-					   &net->tx,
-					   VMDEV_SIM_NET_HDR_LEN + done, n);
+		n = min(room, len - done);
+		ret = vmdev_sim_chain_write(sim, rx, &net->rx, hdr_room,
+					    frame + done, n);
 		if (ret)
 			goto broken;
 		ret = vmdev_sim_vq_push(sim, rx, net->rx.head, hdr_room + n);
@@ -202,55 +205,106 @@ rollback:
 	return ret;
 }
 
-/* Loop transmit queue @tx to receive queue @rx; true if work is left. */
-static bool vmdev_sim_net_loop(struct vmdev_sim *sim, u16 rx, u16 tx)
+/*
+ * Take the @nth available transmit chain of queue @tx and copy its frame
+ * into the bounce buffer. Return the frame's length, -EINVAL for a
+ * malformed packet (dropped, as a NIC would), another -errno when the device
+ * broke. The IOTLB lock is held.
+ */
+static int vmdev_sim_net_take(struct vmdev_sim *sim, u16 tx, u16 nth)
 {
 	struct vmdev_sim_net *net = sim->priv;
-	struct vmdev_sim_vq *txq = &sim->vqs[tx], *rxq = &sim->vqs[rx];
+	u32 len;
+	int ret;
+
+	ret = vmdev_sim_vq_chain(sim, tx, nth, &net->tx);
+	if (ret)
+		return ret;
+	if (net->tx.nout != net->tx.nseg ||
+	    net->tx.out_len < VMDEV_SIM_NET_HDR_LEN ||
+	    net->tx.out_len - VMDEV_SIM_NET_HDR_LEN > VMDEV_SIM_NET_MAX_FRAME)
+		return -EINVAL;
+	len = net->tx.out_len - VMDEV_SIM_NET_HDR_LEN;
+	ret = vmdev_sim_chain_read(sim, tx, &net->tx, VMDEV_SIM_NET_HDR_LEN,
+				   net->bounce, len);
+	if (ret) {
+		vmdev_sim_broken(sim, tx, "buffer not mapped", ret);
+		return ret;
+	}
+	return len;
+}
+
+/*
+ * Move frames from transmit queue @tx of @tsim to receive queue @rx of
+ * @rsim: the same device in a loopback, its peer when crossed over. Both
+ * device locks are held; each IOTLB is locked around its own device's ring
+ * accesses only, never both at once. Returns true if work is left.
+ */
+static bool vmdev_sim_net_link(struct vmdev_sim *rsim, u16 rx,
+			       struct vmdev_sim *tsim, u16 tx)
+{
+	struct vmdev_sim_vq *txq = &tsim->vqs[tx], *rxq = &rsim->vqs[rx];
+	struct vmdev_sim_net *tnet = tsim->priv;
 	u16 sent = 0, taken = 0;
-	int ntx, nrx, ret;
-	bool more;
+	int ntx, nrx, len, ret;
 
 	if (!vmdev_sim_vq_usable(txq) || !vmdev_sim_vq_usable(rxq))
 		return false;
-	ntx = vmdev_sim_vq_avail(sim, tx);
+	vhost_mdev_iotlb_lock(&tsim->vdev);
+	ntx = vmdev_sim_vq_avail(tsim, tx);
+	vhost_mdev_iotlb_unlock(&tsim->vdev);
 	if (ntx <= 0)
 		return false;
-	nrx = vmdev_sim_vq_avail(sim, rx);
+	vhost_mdev_iotlb_lock(&rsim->vdev);
+	nrx = vmdev_sim_vq_avail(rsim, rx);
+	vhost_mdev_iotlb_unlock(&rsim->vdev);
 	if (nrx < 0)
 		return false;
 
 	while (sent < ntx && sent < VMDEV_SIM_NET_BUDGET) {
-		ret = vmdev_sim_vq_chain(sim, tx, sent, &net->tx);
+		vhost_mdev_iotlb_lock(&tsim->vdev);
+		len = vmdev_sim_net_take(tsim, tx, sent);
+		vhost_mdev_iotlb_unlock(&tsim->vdev);
+		if (len < 0 && len != -EINVAL)
+			return false;
+		if (len >= 0) {
+			vhost_mdev_iotlb_lock(&rsim->vdev);
+			ret = vmdev_sim_net_receive(rsim, rx, tnet->bounce, len,
+						    &taken, nrx);
+			vhost_mdev_iotlb_unlock(&rsim->vdev);
+			/* No receive buffer yet: the frame waits for one. */
+			if (!ret)
+				break;
+			if (ret < 0 && ret != -E2BIG)
+				return false;
+		}
+		vhost_mdev_iotlb_lock(&tsim->vdev);
+		ret = vmdev_sim_vq_push(tsim, tx, tnet->tx.head, 0);
+		vhost_mdev_iotlb_unlock(&tsim->vdev);
 		if (ret)
-			return false;
-		/* A malformed packet is dropped, as a NIC would. */
-		if (net->tx.nout != net->tx.nseg ||
-		    net->tx.out_len < VMDEV_SIM_NET_HDR_LEN ||
-		    net->tx.out_len - VMDEV_SIM_NET_HDR_LEN >
-		    VMDEV_SIM_NET_MAX_FRAME)
-			ret = -EINVAL;
-		else
-			ret = vmdev_sim_net_receive(sim, rx, tx, &taken, nrx);
-		if (!ret)
-			break;
-		if (ret < 0 && ret != -EINVAL && ret != -E2BIG)
-			return false;
-		if (vmdev_sim_vq_push(sim, tx, net->tx.head, 0))
 			return false;
 		sent++;
 	}
 
 	txq->last_avail += sent;
 	rxq->last_avail += taken;
-	if (sent && vmdev_sim_vq_publish(sim, tx))
-		return false;
-	if (taken && vmdev_sim_vq_publish(sim, rx))
-		return false;
+	if (sent) {
+		vhost_mdev_iotlb_lock(&tsim->vdev);
+		ret = vmdev_sim_vq_publish(tsim, tx);
+		vhost_mdev_iotlb_unlock(&tsim->vdev);
+		if (ret)
+			return false;
+	}
+	if (taken) {
+		vhost_mdev_iotlb_lock(&rsim->vdev);
+		ret = vmdev_sim_vq_publish(rsim, rx);
+		vhost_mdev_iotlb_unlock(&rsim->vdev);
+		if (ret)
+			return false;
+	}
 
 	/* Left: budget ran out, not a wait for receive buffers. */
-	more = sent == VMDEV_SIM_NET_BUDGET && sent < ntx;
-	return more;
+	return sent == VMDEV_SIM_NET_BUDGET && sent < ntx;
 }
 
 static u8 vmdev_sim_net_command(struct vmdev_sim *sim, u16 cvq, u8 class,
@@ -274,8 +328,8 @@ static u8 vmdev_sim_net_command(struct vmdev_sim *sim, u16 cvq, u8 class,
 	return VIRTIO_NET_ERR;
 }
 
-/* Answer control commands; true if work is left. */
-static bool vmdev_sim_net_ctrl(struct vmdev_sim *sim)
+/* Answer control commands; true if work is left. IOTLB lock held. */
+static bool vmdev_sim_net_ctrl_locked(struct vmdev_sim *sim)
 {
 	struct vmdev_sim_net *net = sim->priv;
 	u16 cvq = vmdev_sim_net_cvq(sim), done = 0;
@@ -318,15 +372,32 @@ static bool vmdev_sim_net_ctrl(struct vmdev_sim *sim)
 	return done < avail;
 }
 
-static bool vmdev_sim_net_process(struct vmdev_sim *sim)
+static bool vmdev_sim_net_ctrl(struct vmdev_sim *sim)
+{
+	bool more;
+
+	if (!(sim->features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)))
+		return false;
+	vhost_mdev_iotlb_lock(&sim->vdev);
+	more = vmdev_sim_net_ctrl_locked(sim);
+	vhost_mdev_iotlb_unlock(&sim->vdev);
+	return more;
+}
+
+/* What @sim transmits, @peer receives, and back when they differ. */
+static bool vmdev_sim_net_process(struct vmdev_sim *sim, struct vmdev_sim *peer)
 {
 	bool more = false;
 	u16 i;
 
-	for (i = 0; i < vmdev_sim_net_pairs(); i++)
-		more |= vmdev_sim_net_loop(sim, 2 * i, 2 * i + 1);
-	if (sim->features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ))
-		more |= vmdev_sim_net_ctrl(sim);
+	for (i = 0; i < vmdev_sim_net_pairs(); i++) {
+		more |= vmdev_sim_net_link(peer, 2 * i, sim, 2 * i + 1);
+		if (peer != sim)
+			more |= vmdev_sim_net_link(sim, 2 * i, peer, 2 * i + 1);
+	}
+	more |= vmdev_sim_net_ctrl(sim);
+	if (peer != sim)
+		more |= vmdev_sim_net_ctrl(peer);
 	return more;
 }
 

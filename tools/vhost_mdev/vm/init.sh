@@ -36,7 +36,7 @@ if [ "$VMRUN_KMEMLEAK" = 1 ] && [ -w $kmemleak ]; then
 fi
 
 if [ "$VMRUN_DEMO" = 1 ]; then
-	/usr/share/vmrun/demo.sh >&3 2>&3 < /dev/null
+	VMRUN_DEMO_SIM=$VMRUN_DEMO_SIM /usr/share/vmrun/demo.sh >&3 2>&3 < /dev/null
 	VMRUN_TESTS=
 fi
 

@@ -16,9 +16,8 @@ FIXTURE_SETUP(core)
 {
 	if (!vmdev_module_installed(CORE))
 		SKIP(return, CORE ".ko is not installed for this kernel");
-	/* Tests unload the core: its only user, the simulator, goes first. */
-	if (vmdev_module_loaded("vhost_mdev_sim"))
-		ASSERT_EQ(0, vmdev_rmmod("vhost_mdev_sim"));
+	/* Tests unload the core: its users, the accelerators, go first. */
+	ASSERT_EQ(0, vmdev_unload_parents());
 	ASSERT_EQ(0, vmdev_modprobe(CORE));
 }
 

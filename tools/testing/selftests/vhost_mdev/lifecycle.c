@@ -212,7 +212,7 @@ TEST_F(lifecycle, unload_simulator_with_mdevs)
 
 	/* The core cannot go while the simulator uses it. */
 	EXPECT_NE(0, vmdev_rmmod(CORE));
-	ASSERT_EQ(0, vmdev_rmmod(SIM));
+	ASSERT_EQ(0, vmdev_unload_parents());
 	EXPECT_NE(0, access(self->node, F_OK));
 	EXPECT_NE(0, access(node2, F_OK));
 	EXPECT_EQ(-ENODEV, vmdev_ioctl(fd, VHOST_GET_FEATURES, &features));

@@ -52,10 +52,13 @@ static inline int vmdev_run2(const char *prog, const char *arg,
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* Is @name installed for the running kernel (listed in modules.dep)? */
+/*
+ * Is module @name installed for the running kernel (listed in
+ * modules.dep)? File names may spell '_' as '-' (kvm-amd.ko).
+ */
 static inline bool vmdev_module_installed(const char *name)
 {
-	char path[256], line[512], want[128];
+	char path[256], line[512], *colon, *base, *p;
 	struct utsname u;
 	bool found = false;
 	FILE *f;
@@ -63,16 +66,23 @@ static inline bool vmdev_module_installed(const char *name)
 	if (uname(&u))
 		return false;
 	snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", u.release);
-	snprintf(want, sizeof(want), "/%s.ko:", name);
 	f = fopen(path, "r");
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (colon && colon - line + 1 >= (long)strlen(want) &&
-		    !strncmp(colon + 1 - strlen(want), want, strlen(want)))
-			found = true;
+		colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		base = strrchr(line, '/');
+		base = base ? base + 1 : line;
+		for (p = base; *p; p++)
+			if (*p == '-')
+				*p = '_';
+		p = strstr(base, ".ko");
+		if (p)
+			*p = '\0';
+		found = !strcmp(base, name);
 	}
 	fclose(f);
 	return found;
@@ -103,6 +113,18 @@ static inline int vmdev_modprobe_params(const char *name, const char *params)
 static inline int vmdev_rmmod(const char *name)
 {
 	return vmdev_run2("/sbin/rmmod", name, NULL);
+}
+
+/* Unload the accelerator drivers, the core's users: 0 when none is left. */
+static inline int vmdev_unload_parents(void)
+{
+	static const char *const parents[] = { "vhost_mdev_pci", "vhost_mdev_sim" };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(parents); i++)
+		if (vmdev_module_loaded(parents[i]) && vmdev_rmmod(parents[i]))
+			return -EBUSY;
+	return 0;
 }
 
 /* Read a sysfs/procfs file into @buf, trailing newline removed. */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Limits set at module load: the IOVA window a device reports (the
- * simulator's iova_first / iova_last) and the IOTLB entry limit of the core
- * (max_iotlb_entries). Both sides of each bound.
+ * Module parameters: the IOVA window a device reports (the simulator's
+ * iova_first / iova_last) and the IOTLB entry limit of the core
+ * (max_iotlb_entries), both sides of each bound; and the simulator's
+ * crossover, which joins devices in pairs.
  */
 #include <sys/mman.h>
 
@@ -27,7 +28,7 @@ FIXTURE(limits) {
 /* Reload the modules with @core_params and @sim_params. */
 static int reload(const char *core_params, const char *sim_params)
 {
-	if (vmdev_module_loaded(SIM) && vmdev_rmmod(SIM))
+	if (vmdev_unload_parents())
 		return -1;
 	if (vmdev_module_loaded(CORE) && vmdev_rmmod(CORE))
 		return -1;
@@ -105,6 +106,45 @@ TEST_F(limits, iotlb_entries)
 				       FIRST, PAGE, 0, 0));
 	EXPECT_EQ(MSG, update(self->fd, FIRST + 2 * i * PAGE, PAGE,
 			      self->buf + i * PAGE));
+}
+
+/*
+ * crossover=1: devices pair up in creation order, and what one transmits
+ * the other receives (nothing comes back to the sender); a device left
+ * alone waits for the next one.
+ */
+TEST(crossover)
+{
+	struct vmdev_opts o = { .iova = 0x100000 };
+	struct vmdev a = { .fd = -1 }, b = { .fd = -1 };
+	char ua[37], ub[37], na[64], nb[64];
+	uint8_t out[1514], in[2048];
+	unsigned int i;
+	int len;
+
+	if (!vmdev_module_installed(SIM))
+		SKIP(return, SIM ".ko is not installed");
+	ASSERT_EQ(0, reload("", "crossover=1"));
+	ASSERT_EQ(0, vmdev_sim_mdev(ua, na, sizeof(na)));
+	ASSERT_EQ(0, vmdev_sim_mdev(ub, nb, sizeof(nb)));
+	ASSERT_EQ(0, vmdev_open(&a, na, &o));
+	ASSERT_EQ(0, vmdev_open(&b, nb, &o));
+	for (i = 0; i < 1000; i++) {
+		len = 60 + i % 1455;
+		memset(out, i, len);
+		ASSERT_EQ(0, vmdev_send(i & 1 ? &b : &a, 0, out, len, true));
+		ASSERT_EQ(len, vmdev_recv_wait(i & 1 ? &a : &b, 0, in,
+					       sizeof(in), 5000));
+		ASSERT_EQ(0, memcmp(out, in, len));
+	}
+	/* Nothing looped back to a sender. */
+	EXPECT_EQ(-EAGAIN, vmdev_recv(&a, 0, in, sizeof(in)));
+	EXPECT_EQ(-EAGAIN, vmdev_recv(&b, 0, in, sizeof(in)));
+	vmdev_close(&a);
+	vmdev_close(&b);
+	EXPECT_EQ(0, vmdev_mdev_remove(ua));
+	EXPECT_EQ(0, vmdev_mdev_remove(ub));
+	EXPECT_EQ(0, reload("", ""));
 }
 
 TEST_HARNESS_MAIN

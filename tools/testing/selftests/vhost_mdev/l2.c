@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The main job as a test: a stock QEMU runs a KVM guest (L2) whose
+ * virtio-net data path is a vhost-mdev device over -netdev vhost-vdpa
+ * (l2-run.sh, the same script `make demo` narrates). L2's own kernel
+ * driver brings the link up, pings its peer and fetches a file from it;
+ * the doorbell page is mapped into L2 (the driver's eventfd kick path sees
+ * no kick on the data queues) and interrupts reach L2 through KVM irqfds
+ * (irqfd_wakeup fires in L1). QEMU must print nothing at all.
+ *
+ * pci: the peer is the other virtio-net function, run by L1's virtio-net
+ * driver across the hub. sim: two crossed-over simulator devices, both in
+ * L2, the peer's interface in its own network namespace there.
+ */
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "vmdev_test.h"
+
+#define SCRIPT	"/usr/bin/l2-run.sh"
+
+FIXTURE(l2) {
+	char out[1 << 16];
+};
+
+FIXTURE_VARIANT(l2) {
+	bool sim;
+};
+
+FIXTURE_VARIANT_ADD(l2, pci) {
+	.sim = false,
+};
+
+FIXTURE_VARIANT_ADD(l2, sim) {
+	.sim = true,
+};
+
+FIXTURE_SETUP(l2)
+{
+	char bdfs[2][16];
+
+	if (access(SCRIPT, X_OK) || access("/usr/bin/qemu-system-x86_64", X_OK))
+		SKIP(return, "QEMU and l2-run.sh are not in this guest");
+	if (!vmdev_module_installed("kvm_amd") && !vmdev_module_installed("kvm_intel"))
+		SKIP(return, "this kernel has no KVM module");
+	if (!variant->sim && vmdev_pci_find(0x1af4, 0x1041, bdfs, 2) < 2)
+		SKIP(return, "needs two modern virtio-net PCI functions");
+}
+
+FIXTURE_TEARDOWN(l2)
+{
+}
+
+/* Run the script, keep its output; its exit status. */
+static int run_script(char *out, size_t len, bool sim)
+{
+	int pipefd[2], status;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		execl(SCRIPT, SCRIPT, sim ? "--sim" : NULL, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while ((n = read(pipefd[0], out + got, len - 1 - got)) > 0) {
+		fwrite(out + got, 1, n, stdout);	/* the narration, as # lines */
+		got += n;
+	}
+	out[got] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The value of "key=" on a RESULT line, or "" . */
+static const char *result(const char *out, const char *key, char *buf,
+			  size_t len)
+{
+	char pat[64];
+	const char *p = out, *q;
+	size_t n;
+
+	snprintf(pat, sizeof(pat), " %s=", key);
+	buf[0] = '\0';
+	while ((p = strstr(p, "RESULT "))) {
+		q = strstr(p, pat);
+		if (q && q < strchr(p, '\n')) {
+			q += strlen(pat);
+			n = strcspn(q, "\t\n ");
+			snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), q);
+		}
+		p += 7;
+	}
+	return buf;
+}
+
+static long num(const char *out, const char *key)
+{
+	char buf[64];
+
+	result(out, key, buf, sizeof(buf));
+	return buf[0] ? atol(buf) : -1;
+}
+
+TEST_F_TIMEOUT(l2, stock_qemu_guest, 600)
+{
+	char a[64], b[64];
+	double t0, t1;
+
+	fflush(stdout);
+	EXPECT_EQ(0, run_script(self->out, sizeof(self->out), variant->sim));
+	EXPECT_EQ(NULL, strstr(self->out, "RESULT error="));
+
+	EXPECT_EQ(0, num(self->out, "qemu_rc"));
+	/* QEMU printed nothing: no vhost error, no device-model warning. */
+	EXPECT_EQ(0, num(self->out, "qemu_stderr_lines"));
+	EXPECT_EQ(1, num(self->out, "l2_done"));
+	EXPECT_EQ(1, num(self->out, "carrier"));
+	EXPECT_EQ(5, num(self->out, "ping_sent"));
+	EXPECT_EQ(5, num(self->out, "ping_received"));
+	EXPECT_EQ(8 << 20, num(self->out, "bulk_bytes"));
+	result(self->out, "bulk_md5", a, sizeof(a));
+	result(self->out, "blob_md5", b, sizeof(b));
+	EXPECT_EQ(32, strlen(a));
+	EXPECT_STREQ(b, a);
+	/* Interrupts went through KVM irqfds. */
+	EXPECT_LT(0, num(self->out, "irqfd_wakeup"));
+	/*
+	 * The accelerator's doorbell page is mapped into L2: no kick through
+	 * the eventfd path at all. The simulator has none: QEMU falls back to
+	 * its kick eventfds, silently, and they are counted.
+	 */
+	if (variant->sim) {
+		EXPECT_LT(0, num(self->out, "kicks_tx"));
+	} else {
+		EXPECT_EQ(0, num(self->out, "kicks_rx"));
+		EXPECT_EQ(0, num(self->out, "kicks_tx"));
+	}
+
+	t0 = atof(result(self->out, "bulk_t0", a, sizeof(a)));
+	t1 = atof(result(self->out, "bulk_t1", b, sizeof(b)));
+	if (t1 > t0)
+		TH_LOG("bulk transfer: %.1f MiB/s (under TCG: a smoke number)",
+		       8 / (t1 - t0));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,82 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# /init of the L2 guest that l2-run.sh starts with a stock QEMU over
+# -netdev vhost-vdpa. Its NIC is a plain virtio-net-pci device whose data
+# path is the vhost-mdev device. It brings the link up with its own kernel
+# virtio-net driver, pings the peer and fetches a file from it, and reports
+# on its console in "L2: key=value" lines, then powers off.
+#
+# Kernel command line: l2.ip= (its address/prefix), l2.peer= (the peer's
+# address), l2.pings= (count), l2.bulk= (URL to fetch, or empty), and
+# l2.pair=1 when L2 has a second interface wired to the first: the peer
+# then lives in L2, in a network namespace of its own, serving the file.
+
+/bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s
+export PATH=/sbin:/usr/sbin:/bin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+say() { echo "L2: $*"; }
+
+for arg in $(cat /proc/cmdline); do
+	case "$arg" in
+	l2.ip=*) ip=${arg#l2.ip=} ;;
+	l2.peer=*) peer=${arg#l2.peer=} ;;
+	l2.pings=*) pings=${arg#l2.pings=} ;;
+	l2.bulk=*) bulk=${arg#l2.bulk=} ;;
+	l2.pair=*) pair=${arg#l2.pair=} ;;
+	esac
+done
+
+say "booted=$(cut -d' ' -f1 /proc/uptime)"
+modprobe virtio_net || say "error=modprobe virtio_net"
+want=1
+[ "${pair:-0}" = 1 ] && want=2
+dev=
+for n in $(seq 50); do
+	[ "$(ls /sys/class/net | grep -vc '^lo$')" -ge $want ] && break
+	sleep 0.1
+done
+dev=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
+
+if [ "${pair:-0}" = 1 ]; then
+	# The peer: the second interface, in its own namespace, with a file.
+	pdev=$(ls /sys/class/net | grep -v '^lo$' | sed -n 2p)
+	unshare -n sleep 100000 &
+	ns=$!
+	sleep 0.2
+	ip link set "$pdev" netns $ns
+	mkdir -p /srv
+	dd if=/dev/urandom of=/srv/blob bs=1M count=8 2>/dev/null
+	say "blob_md5=$(md5sum /srv/blob | cut -d' ' -f1)"
+	nsenter -t $ns -n sh -c "ip link set lo up; ip addr add $peer/24 dev $pdev; ip link set $pdev up; httpd -p $peer:80 -h /srv"
+	say "peer=$pdev in netns $ns at $peer"
+fi
+[ -n "$dev" ] || { say "error=no network interface"; poweroff -f; }
+say "netdev=$dev driver=$(basename "$(readlink /sys/class/net/$dev/device/driver)")"
+ip link set lo up
+ip addr add "$ip" dev "$dev"
+ip link set "$dev" up
+for n in $(seq 100); do
+	[ "$(cat /sys/class/net/$dev/carrier 2>/dev/null)" = 1 ] && break
+	sleep 0.1
+done
+say "carrier=$(cat /sys/class/net/$dev/carrier) operstate=$(cat /sys/class/net/$dev/operstate)"
+
+out=$(ping -c "$pings" -W 2 "$peer" 2>&1)
+echo "$out" | sed 's/^/L2:   /'
+recv=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+say "ping_sent=$pings ping_received=${recv:-0}"
+
+if [ -n "$bulk" ]; then
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	sum=$(wget -q -O - "$bulk" | tee /tmp/bulk | md5sum | cut -d' ' -f1)
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	say "bulk_bytes=$(wc -c < /tmp/bulk) bulk_md5=$sum bulk_t0=$t0 bulk_t1=$t1"
+fi
+say "rx_packets=$(cat /sys/class/net/$dev/statistics/rx_packets) tx_packets=$(cat /sys/class/net/$dev/statistics/tx_packets)"
+say "done"
+poweroff -f

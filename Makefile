@@ -72,6 +72,10 @@ modules:
 		--exclude='.tmp*' --include='*/' --include='*.[ch]' --include='Kbuild' \
 		--include='Makefile' --include='Kconfig' --exclude='*' \
 		$(TOP)/Kbuild $(TOP)/Kconfig $(TOP)/drivers $(TOP)/include $(MODBUILD)/
+	$(Q)mkdir -p $(MODBUILD)/tools/testing/vhost_mdev
+	$(Q)rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
+		--exclude='.*.cmd' --exclude='modules.order' \
+		$(TOP)/tools/testing/vhost_mdev/ $(MODBUILD)/tools/testing/vhost_mdev/
 	$(Q)$(MAKE) -C $(KDIR) M=$(MODBUILD) $(KCONF) $(KBUILD_ARGS) modules
 
 selftests:

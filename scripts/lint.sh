@@ -17,7 +17,8 @@ cd "$top" || exit 1
 fail=0
 
 mapfile -t cfiles < <(git ls-files -co --exclude-standard '*.c' '*.h')
-mapfile -t kfiles < <(printf '%s\n' "${cfiles[@]}" | grep -E '^(drivers|include)/')
+mapfile -t kfiles < <(printf '%s\n' "${cfiles[@]}" |
+	grep -E '^(drivers|include|tools/testing/vhost_mdev)/')
 
 section() {
 	local name=$1 out=$2

@@ -6,6 +6,7 @@
  * userspace driver library drives them. Without such functions: SKIP.
  */
 #include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -338,6 +339,57 @@ TEST_F(pci_fn, msix_vectors)
 	ASSERT_EQ(0, vmdev_set_status(b->fd, 0));
 	EXPECT_EQ(-1, vmdev_irq_count(rx));
 	EXPECT_EQ(-1, vmdev_irq_count(cfg));
+}
+
+/*
+ * The irq bypass producer of a queue (token: its call eventfd, irq: its
+ * MSI-X vector) meets a consumer registered on that eventfd, as KVM's
+ * irqfd would with posted interrupts; it leaves before the call eventfd
+ * changes and before the reset frees the irq, and comes back with the
+ * eventfd. vmdev_bypass_test records what the consumer saw.
+ */
+TEST_F(pci_fn, irq_bypass_producer)
+{
+	struct vmdev_opts o = { .iova = 0x100000 };
+	struct vmdev *a = &self->fns[0].d;
+	char name[64], log[1024], want[512], fd[16];
+	int cons, other, irq;
+	ssize_t n;
+
+	if (!vmdev_module_installed("vmdev_bypass_test"))
+		SKIP(return, "vmdev_bypass_test.ko is not installed");
+	ASSERT_EQ(0, vmdev_modprobe("vmdev_bypass_test"));
+	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
+	snprintf(name, sizeof(name), "vhost-mdev-pci[%s]-vq0",
+		 self->fns[0].bdf);
+	irq = vmdev_irq_number(name);
+	ASSERT_LT(0, irq);
+
+	/* A consumer on the receive queue's call eventfd: connected. */
+	cons = open("/dev/vmdev-bypass-test", O_RDWR);
+	ASSERT_LE(0, cons);
+	snprintf(fd, sizeof(fd), "%d", a->vqs[0].call_fd);
+	ASSERT_EQ((ssize_t)strlen(fd), write(cons, fd, strlen(fd)));
+	/* Another call eventfd, then the first again. */
+	other = eventfd(0, 0);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, vmdev_vring_file(a->fd, VHOST_SET_VRING_CALL, 0, other));
+	ASSERT_EQ(0, vmdev_vring_file(a->fd, VHOST_SET_VRING_CALL, 0,
+				      a->vqs[0].call_fd));
+	/* Reset: the producer leaves while its irq is still requested. */
+	ASSERT_EQ(0, vmdev_set_status(a->fd, 0));
+	EXPECT_EQ(-1, vmdev_irq_number(name));
+
+	n = read(cons, log, sizeof(log) - 1);
+	ASSERT_LT(0, n);
+	log[n] = '\0';
+	snprintf(want, sizeof(want),
+		 "add irq=%d requested=1\ndel irq=%d requested=1\n"
+		 "add irq=%d requested=1\ndel irq=%d requested=1\n",
+		 irq, irq, irq, irq);
+	EXPECT_STREQ(want, log);
+	close(cons);
+	close(other);
 }
 
 TEST_F(pci_fn, doorbell_mmap)

@@ -401,6 +401,23 @@ static inline long long vmdev_irq_count(const char *name)
 	return sum;
 }
 
+/* The Linux irq number of the /proc/interrupts line naming @name, or -1. */
+static inline int vmdev_irq_number(const char *name)
+{
+	char line[1024];
+	int irq = -1;
+	FILE *f;
+
+	f = fopen("/proc/interrupts", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, name) && sscanf(line, " %d:", &irq) == 1)
+			break;
+	fclose(f);
+	return irq;
+}
+
 /* Tell the runner QEMU may print this (a fault a test causes on purpose). */
 static inline void vmdev_expect_qemu(const char *regex)
 {

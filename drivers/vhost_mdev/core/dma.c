@@ -688,23 +688,41 @@ void vhost_mdev_iotlb_unlock(struct vhost_mdev_device *vdev)
 EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_unlock);
 
 /*
- * The page and offset behind @iova and the bytes that follow it in the same
- * page and entry (at most @len), if @iova is mapped with @perm.
+ * Copy @len bytes between @buf and guest memory at @iova, which must be
+ * mapped with @perm: VHOST_MAP_RO reads guest memory into @buf,
+ * VHOST_MAP_WO writes @buf to it. Page by page, each within one entry.
  */
-static struct page *vhost_mdev_iova_page(struct vhost_mdev_core *core,
-					 u32 asid, u64 iova, u32 perm,
-					 size_t len, size_t *off, size_t *n)
+static int vhost_mdev_iotlb_copy(struct vhost_mdev_device *vdev, u32 asid,
+				 u64 iova, void *buf, size_t len, u32 perm)
 {
+	struct vhost_mdev_core *core = vdev->core;
 	struct vhost_iotlb_map *map;
 	phys_addr_t pa;
+	size_t off, n;
+	void *va;
 
-	map = vhost_iotlb_itree_first(&core->iotlb[asid], iova, iova);
-	if (!map || (map->perm & perm) != perm)
-		return NULL;
-	pa = map->addr + (iova - map->start);
-	*off = offset_in_page(pa);
-	*n = min3((u64)len, map->last - iova + 1, (u64)(PAGE_SIZE - *off));
-	return pfn_to_page(PHYS_PFN(pa));
+	lockdep_assert_held_read(&core->iotlb_lock);
+	if (asid >= vdev->nas)
+		return -EINVAL;
+
+	while (len) {
+		map = vhost_iotlb_itree_first(&core->iotlb[asid], iova, iova);
+		if (!map || (map->perm & perm) != perm)
+			return -EFAULT;
+		pa = map->addr + (iova - map->start);
+		off = offset_in_page(pa);
+		n = min3((u64)len, map->last - iova + 1, (u64)(PAGE_SIZE - off));
+		va = kmap_local_page(pfn_to_page(PHYS_PFN(pa)));
+		if (perm == VHOST_MAP_WO)
+			memcpy(va + off, buf, n);
+		else
+			memcpy(buf, va + off, n);
+		kunmap_local(va);
+		buf += n;
+		iova += n;
+		len -= n;
+	}
+	return 0;
 }
 
 /**
@@ -721,28 +739,7 @@ static struct page *vhost_mdev_iova_page(struct vhost_mdev_core *core,
 int vhost_mdev_iotlb_read(struct vhost_mdev_device *vdev, u32 asid,
 			  void *dst, u64 iova, size_t len)
 {
-	struct vhost_mdev_core *core = vdev->core;
-	struct page *page;
-	size_t off, n;
-	void *src;
-
-	lockdep_assert_held_read(&core->iotlb_lock);
-	if (asid >= vdev->nas)
-		return -EINVAL;
-
-	while (len) {
-		page = vhost_mdev_iova_page(core, asid, iova, VHOST_MAP_RO, len,
-					    &off, &n);
-		if (!page)
-			return -EFAULT;
-		src = kmap_local_page(page);
-		memcpy(dst, src + off, n);
-		kunmap_local(src);
-		dst += n;
-		iova += n;
-		len -= n;
-	}
-	return 0;
+	return vhost_mdev_iotlb_copy(vdev, asid, iova, dst, len, VHOST_MAP_RO);
 }
 EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_read);
 
@@ -760,27 +757,7 @@ EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_read);
 int vhost_mdev_iotlb_write(struct vhost_mdev_device *vdev, u32 asid,
 			   u64 iova, const void *src, size_t len)
 {
-	struct vhost_mdev_core *core = vdev->core;
-	struct page *page;
-	size_t off, n;
-	void *dst;
-
-	lockdep_assert_held_read(&core->iotlb_lock);
-	if (asid >= vdev->nas)
-		return -EINVAL;
-
-	while (len) {
-		page = vhost_mdev_iova_page(core, asid, iova, VHOST_MAP_WO, len,
-					    &off, &n);
-		if (!page)
-			return -EFAULT;
-		dst = kmap_local_page(page);
-		memcpy(dst + off, src, n);
-		kunmap_local(dst);
-		src += n;
-		iova += n;
-		len -= n;
-	}
-	return 0;
+	return vhost_mdev_iotlb_copy(vdev, asid, iova, (void *)src, len,
+				     VHOST_MAP_WO);
 }
 EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_write);

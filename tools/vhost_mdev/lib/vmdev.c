@@ -99,15 +99,11 @@ int vmdev_mdev_node(const char *uuid, char *path, size_t len)
 	return ret;
 }
 
-int vmdev_type_attr(const char *parent, const char *type, const char *attr,
-		    char *buf, size_t len)
+int vmdev_read_file(const char *path, char *buf, size_t len)
 {
-	char path[512];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/mdev_supported_types/%s/%s", parent,
-		 type, attr);
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -errno;
@@ -119,6 +115,16 @@ int vmdev_type_attr(const char *parent, const char *type, const char *attr,
 		n--;
 	buf[n] = '\0';
 	return 0;
+}
+
+int vmdev_type_attr(const char *parent, const char *type, const char *attr,
+		    char *buf, size_t len)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/mdev_supported_types/%s/%s", parent,
+		 type, attr);
+	return vmdev_read_file(path, buf, len);
 }
 
 int vmdev_ioctl(int fd, unsigned long request, void *arg)

@@ -32,6 +32,8 @@ int vmdev_mdev_create(const char *parent, const char *type, const char *uuid);
 int vmdev_mdev_remove(const char *uuid);
 /* /dev/vhost-mdev-N of an mdev, found through its sysfs class device. */
 int vmdev_mdev_node(const char *uuid, char *path, size_t len);
+/* Read a sysfs/procfs file into @buf, trailing newlines removed. */
+int vmdev_read_file(const char *path, char *buf, size_t len);
 /* Read $parent/mdev_supported_types/$type/$attr. */
 int vmdev_type_attr(const char *parent, const char *type, const char *attr,
 		    char *buf, size_t len);

@@ -25,22 +25,15 @@ FIXTURE(uapi) {
 
 FIXTURE_SETUP(uapi)
 {
-	int ret = vmdev_sim_mdev(self->uuid, self->node, sizeof(self->node));
-
-	self->fd = -1;
-	if (ret == -ENOENT)
+	self->fd = vmdev_sim_open(self->uuid, self->node, sizeof(self->node));
+	if (self->fd == -ENOENT)
 		SKIP(return, "vhost_mdev_sim is not installed");
-	ASSERT_EQ(0, ret);
-	self->fd = open(self->node, O_RDWR);
 	ASSERT_LE(0, self->fd);
 }
 
 FIXTURE_TEARDOWN(uapi)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->uuid[0])
-		EXPECT_EQ(0, vmdev_mdev_remove(self->uuid));
+	EXPECT_EQ(0, vmdev_sim_close(self->fd, self->uuid));
 }
 
 static int io(int fd, unsigned long req, void *arg)

@@ -127,25 +127,6 @@ static inline int vmdev_unload_parents(void)
 	return 0;
 }
 
-/* Read a sysfs/procfs file into @buf, trailing newline removed. */
-static inline int vmdev_read_file(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	while (n && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	return 0;
-}
-
 static inline int vmdev_write_file(const char *path, const char *val)
 {
 	ssize_t n;
@@ -235,6 +216,29 @@ static inline int vmdev_sim_mdev(char uuid[37], char *node, size_t len)
 	if (!ret)
 		ret = vmdev_mdev_node(uuid, node, len);
 	return ret;
+}
+
+/*
+ * A simulator net mdev with its node open read-write: the fd, -ENOENT when
+ * the simulator is not installed (a reason to skip), other -errno. @uuid is
+ * set as soon as the mdev exists, for vmdev_sim_close().
+ */
+static inline int vmdev_sim_open(char uuid[37], char *node, size_t len)
+{
+	int ret = vmdev_sim_mdev(uuid, node, len);
+
+	if (ret)
+		return ret;
+	ret = open(node, O_RDWR);
+	return ret < 0 ? -errno : ret;
+}
+
+/* Undo vmdev_sim_open(), whatever part of it succeeded: 0 or -errno. */
+static inline int vmdev_sim_close(int fd, const char *uuid)
+{
+	if (fd >= 0)
+		close(fd);
+	return uuid[0] ? vmdev_mdev_remove(uuid) : 0;
 }
 
 /* At least @n free-or-used 2 MiB hugepages: 0, or -1 if the kernel won't. */

@@ -29,7 +29,7 @@
 #define VMDEV_TX_BUF	2048U
 #define VMDEV_TX_SPLIT_OFF 64U
 
-static int vmdev_write_file(const char *path, const char *val)
+int vmdev_write_file(const char *path, const char *val)
 {
 	ssize_t n;
 	int fd;

@@ -34,6 +34,8 @@ int vmdev_mdev_remove(const char *uuid);
 int vmdev_mdev_node(const char *uuid, char *path, size_t len);
 /* Read a sysfs/procfs file into @buf, trailing newlines removed. */
 int vmdev_read_file(const char *path, char *buf, size_t len);
+/* Write @val to a sysfs/procfs file: 0 or -errno. */
+int vmdev_write_file(const char *path, const char *val);
 /* Read $parent/mdev_supported_types/$type/$attr. */
 int vmdev_type_attr(const char *parent, const char *type, const char *attr,
 		    char *buf, size_t len);

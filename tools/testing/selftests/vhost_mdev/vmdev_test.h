@@ -127,19 +127,6 @@ static inline int vmdev_unload_parents(void)
 	return 0;
 }
 
-static inline int vmdev_write_file(const char *path, const char *val)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
 static inline bool vmdev_is_dir(const char *path)
 {
 	struct stat st;
@@ -307,17 +294,12 @@ static inline int vmdev_pci_find(unsigned int vendor, unsigned int device,
 	return n;
 }
 
-/*
- * Hand @bdf to @driver as an administrator does: unbind it from whatever
- * has it, set driver_override, probe. 0 when @driver has it then.
- */
-static inline int vmdev_pci_bind(const char *bdf, const char *driver)
+/* Unbind @bdf from its driver, if any, and set its driver_override. */
+static inline int vmdev_pci_override(const char *bdf, const char *driver)
 {
 	char path[128], drv[64];
 
 	vmdev_pci_driver(bdf, drv, sizeof(drv));
-	if (!strcmp(drv, driver))
-		return 0;
 	if (drv[0]) {
 		snprintf(path, sizeof(path),
 			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
@@ -326,7 +308,18 @@ static inline int vmdev_pci_bind(const char *bdf, const char *driver)
 	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
 		 bdf);
-	if (vmdev_write_file(path, driver))
+	return vmdev_write_file(path, driver) ? -EIO : 0;
+}
+
+/* Hand @bdf to @driver as a user would: unbind, driver_override, probe. */
+static inline int vmdev_pci_bind(const char *bdf, const char *driver)
+{
+	char drv[64];
+
+	vmdev_pci_driver(bdf, drv, sizeof(drv));
+	if (!strcmp(drv, driver))
+		return 0;
+	if (vmdev_pci_override(bdf, driver))
 		return -EIO;
 	vmdev_write_file("/sys/bus/pci/drivers_probe", bdf);
 	vmdev_pci_driver(bdf, drv, sizeof(drv));
@@ -336,18 +329,7 @@ static inline int vmdev_pci_bind(const char *bdf, const char *driver)
 /* Undo vmdev_pci_bind(): unbind, clear the override, let anyone probe. */
 static inline int vmdev_pci_release(const char *bdf)
 {
-	char path[128], drv[64];
-
-	vmdev_pci_driver(bdf, drv, sizeof(drv));
-	if (drv[0]) {
-		snprintf(path, sizeof(path),
-			 "/sys/bus/pci/devices/%s/driver/unbind", bdf);
-		if (vmdev_write_file(path, bdf))
-			return -EIO;
-	}
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
-		 bdf);
-	if (vmdev_write_file(path, "\n"))
+	if (vmdev_pci_override(bdf, "\n"))
 		return -EIO;
 	return vmdev_write_file("/sys/bus/pci/drivers_probe", bdf);
 }

@@ -30,6 +30,7 @@
  * struct vmdev_bypass - one open file's consumer
  * @consumer: the consumer, registered once an eventfd was written
  * @ctx: the eventfd, its token
+ * @setup: serialises writes (the consumer is registered once)
  * @lock: protects @log and @len against the bypass callbacks
  * @len: bytes in @log
  * @log: the events
@@ -37,6 +38,7 @@
 struct vmdev_bypass {
 	struct irq_bypass_consumer consumer;
 	struct eventfd_ctx *ctx;
+	struct mutex setup;	/* @ctx, @consumer */
 	struct mutex lock;	/* @log vs the callbacks */
 	size_t len;
 	char log[VMDEV_BYPASS_LOG];
@@ -73,6 +75,7 @@ static int vmdev_bypass_open(struct inode *inode, struct file *file)
 
 	if (!b)
 		return -ENOMEM;
+	mutex_init(&b->setup);
 	mutex_init(&b->lock);
 	b->consumer.add_producer = vmdev_bypass_add;
 	b->consumer.del_producer = vmdev_bypass_del;
@@ -87,22 +90,30 @@ static ssize_t vmdev_bypass_write(struct file *file, const char __user *buf,
 	struct eventfd_ctx *ctx;
 	int fd, ret;
 
-	if (b->ctx)
-		return -EBUSY;
 	ret = kstrtoint_from_user(buf, len, 10, &fd);
 	if (ret)
 		return ret;
 	ctx = eventfd_ctx_fdget(fd);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
+
+	/* Not b->lock: registering calls add_producer, which takes it. */
+	mutex_lock(&b->setup);
+	if (b->ctx) {
+		ret = -EBUSY;
+		goto out;
+	}
 	b->consumer.token = ctx;
 	ret = irq_bypass_register_consumer(&b->consumer);
-	if (ret) {
-		eventfd_ctx_put(ctx);
-		return ret;
+	if (!ret) {
+		b->ctx = ctx;
+		ctx = NULL;
 	}
-	b->ctx = ctx;
-	return len;
+out:
+	mutex_unlock(&b->setup);
+	if (ctx)
+		eventfd_ctx_put(ctx);
+	return ret ? ret : len;
 }
 
 static ssize_t vmdev_bypass_read(struct file *file, char __user *buf,

@@ -26,7 +26,7 @@ fi
 say() { printf 'debug-kernel: %s\n' "$*" >&2; }
 jobs=$(($(nproc) + 1))
 start=$SECONDS
-say "building $srcver + debug-kernel.config into $dir (make -j$jobs, ~6 min on 2 cores)"
+say "building $srcver + debug-kernel.config into $dir (make -j$jobs, ~7 min on 2 cores)"
 rm -rf "$dir"
 mkdir -p "$dir/build"
 {

@@ -87,12 +87,22 @@ static ssize_t vmdev_pci_show_description(struct vhost_mdev_parent *parent,
 	struct vmdev_pci *fn = to_vmdev_pci(parent);
 	struct pci_dev *pdev = fn->pdev;
 	unsigned int i, mappable = 0;
+	int len;
 
 	for (i = 0; i < fn->nvqs; i++)
 		mappable += fn->hwq[i].mappable;
-	return sysfs_emit(buf, "%04x:%04x virtio %s function %s: %u vqs, %u mappable doorbells\n",
-			  pdev->vendor, pdev->device, fn->type.sysfs_name,
-			  pci_name(pdev), fn->nvqs, mappable);
+	len = sysfs_emit(buf, "%04x:%04x virtio %s function %s: ", pdev->vendor,
+			 pdev->device, fn->type.sysfs_name, pci_name(pdev));
+	/* virtio-net: receive/transmit pairs, then the control queue if any */
+	if (fn->vp.id.device == VIRTIO_ID_NET)
+		len += sysfs_emit_at(buf, len, "%u queue pair%s%s (%u vqs)",
+				     fn->nvqs / 2, fn->nvqs / 2 == 1 ? "" : "s",
+				     fn->nvqs % 2 ? " and a control queue" : "",
+				     fn->nvqs);
+	else
+		len += sysfs_emit_at(buf, len, "%u vqs", fn->nvqs);
+	return len + sysfs_emit_at(buf, len, ", %u mappable doorbells\n",
+				   mappable);
 }
 
 static const struct vhost_mdev_parent_ops vmdev_pci_parent_ops = {

@@ -13,6 +13,7 @@
 #include <linux/spinlock.h>
 #include <linux/vhost_iotlb.h>
 #include <linux/vhost_mdev.h>
+#include <linux/virtio_config.h>
 
 /**
  * struct vhost_mdev_vq - the core's side of one virtqueue
@@ -109,6 +110,12 @@ struct vhost_mdev_core {
 /* main.c */
 extern struct dentry *vhost_mdev_debugfs_root;
 extern unsigned int vhost_mdev_max_iotlb_entries;
+
+/* Has the driver set DRIVER_OK (since the last reset)? */
+static inline bool vhost_mdev_driver_ok(struct vhost_mdev_device *vdev)
+{
+	return vdev->ops->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK;
+}
 
 /* uapi.c */
 extern const struct file_operations vhost_mdev_fops;

@@ -441,28 +441,33 @@ static void vhost_mdev_iotlb_swap(struct vhost_iotlb *a, struct vhost_iotlb *b)
 	list_splice_init(&tmp, &b->list);
 }
 
-/* Map or unmap every entry of @iotlb in the IOMMU domain. */
-static int vhost_mdev_iommu_table(struct vhost_mdev_core *core,
-				  struct vhost_iotlb *iotlb, bool map_it)
+/* Unmap the entries of @iotlb from the IOMMU domain, up to @end (or all). */
+static void vhost_mdev_iommu_unmap_table(struct vhost_mdev_core *core,
+					 struct vhost_iotlb *iotlb,
+					 struct vhost_iotlb_map *end)
 {
-	struct vhost_iotlb_map *map, *undo;
+	struct vhost_iotlb_map *map;
+
+	list_for_each_entry(map, &iotlb->list, link) {
+		if (map == end)
+			break;
+		iommu_unmap(core->domain, map->start, map->size);
+	}
+}
+
+/* Map every entry of @iotlb into the IOMMU domain: all of them, or none. */
+static int vhost_mdev_iommu_map_table(struct vhost_mdev_core *core,
+				      struct vhost_iotlb *iotlb)
+{
+	struct vhost_iotlb_map *map;
 	int ret;
 
 	list_for_each_entry(map, &iotlb->list, link) {
-		if (!map_it) {
-			iommu_unmap(core->domain, map->start, map->size);
-			continue;
-		}
 		ret = iommu_map(core->domain, map->start, map->addr, map->size,
 				vhost_mdev_iommu_prot(map->perm),
 				GFP_KERNEL_ACCOUNT);
 		if (ret) {
-			list_for_each_entry(undo, &iotlb->list, link) {
-				if (undo == map)
-					break;
-				iommu_unmap(core->domain, undo->start,
-					    undo->size);
-			}
+			vhost_mdev_iommu_unmap_table(core, iotlb, map);
 			return ret;
 		}
 	}
@@ -483,10 +488,10 @@ static int vhost_mdev_commit_table(struct vhost_mdev_device *vdev,
 	int ret;
 
 	if (core->domain) {
-		vhost_mdev_iommu_table(core, live, false);
-		ret = vhost_mdev_iommu_table(core, staged, true);
+		vhost_mdev_iommu_unmap_table(core, live, NULL);
+		ret = vhost_mdev_iommu_map_table(core, staged);
 		if (ret) {
-			if (vhost_mdev_iommu_table(core, live, true)) {
+			if (vhost_mdev_iommu_map_table(core, live)) {
 				dev_err(&vdev->dev,
 					"the old memory table could not be restored in the IOMMU; dropping it\n");
 				vhost_mdev_unmap_range(vdev, 0, 0, U64_MAX);

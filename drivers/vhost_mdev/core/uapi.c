@@ -43,8 +43,7 @@ static int vhost_mdev_check_owner_or_none(struct vhost_mdev_core *core)
 
 static bool vhost_mdev_running(struct vhost_mdev_device *vdev)
 {
-	return (vdev->ops->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	       !vdev->core->suspended;
+	return vhost_mdev_driver_ok(vdev) && !vdev->core->suspended;
 }
 
 /* Remember where each queue stands, for VHOST_GET_VRING_BASE later. */
@@ -76,7 +75,7 @@ static int vhost_mdev_reset(struct vhost_mdev_device *vdev)
 
 	lockdep_assert_held(&core->lock);
 
-	running = vdev->ops->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK;
+	running = vhost_mdev_driver_ok(vdev);
 	if (running) {
 		vhost_mdev_producers_off(vdev);
 		/* A device that can stop reports exact positions before. */
@@ -228,8 +227,7 @@ static long vhost_mdev_set_status(struct vhost_mdev_device *vdev,
 
 	ops->set_status(vdev, status);
 
-	if (!(old & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	    (ops->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK))
+	if (!(old & VIRTIO_CONFIG_S_DRIVER_OK) && vhost_mdev_driver_ok(vdev))
 		vhost_mdev_producers_on(vdev);
 	return 0;
 }
@@ -353,19 +351,25 @@ static long vhost_mdev_set_group_asid(struct vhost_mdev_device *vdev,
 	return vdev->ops->set_group_asid(vdev, s.index, s.num);
 }
 
+/* The largest ring queue @idx takes: its own size, or the device's. */
+static u32 vhost_mdev_vq_size(struct vhost_mdev_device *vdev, u32 idx)
+{
+	const struct vhost_mdev_ops *ops = vdev->ops;
+
+	return ops->get_vq_size ? ops->get_vq_size(vdev, idx) :
+				  ops->get_vq_num_max(vdev);
+}
+
 static long vhost_mdev_set_vring_num(struct vhost_mdev_device *vdev,
 				     struct vhost_mdev_vq *vq, u32 num)
 {
-	const struct vhost_mdev_ops *ops = vdev->ops;
-	u32 max = ops->get_vq_size ? ops->get_vq_size(vdev, vq->idx) :
-				     ops->get_vq_num_max(vdev);
-
 	if (vhost_mdev_running(vdev))
 		return -EBUSY;
-	if (!num || num > max || num > U16_MAX || !is_power_of_2(num))
+	if (!num || num > vhost_mdev_vq_size(vdev, vq->idx) ||
+	    num > U16_MAX || !is_power_of_2(num))
 		return -EINVAL;
 	vq->num = num;
-	ops->set_vq_num(vdev, vq->idx, num);
+	vdev->ops->set_vq_num(vdev, vq->idx, num);
 	return 0;
 }
 
@@ -475,8 +479,7 @@ static long vhost_mdev_vring_ioctl(struct vhost_mdev_device *vdev,
 		ret = s.num < vdev->ngroups ? 0 : -EIO;
 		break;
 	case VHOST_VDPA_GET_VRING_SIZE:
-		s.num = ops->get_vq_size ? ops->get_vq_size(vdev, idx) :
-					   ops->get_vq_num_max(vdev);
+		s.num = vhost_mdev_vq_size(vdev, idx);
 		ret = 0;
 		break;
 	default:

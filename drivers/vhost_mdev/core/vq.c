@@ -16,17 +16,21 @@
 
 #include "core.h"
 
+/* Pass a kick from the kick eventfd on to the parent, and count it. */
+static void vhost_mdev_kick(struct vhost_mdev_vq *vq)
+{
+	atomic64_inc(&vq->kicks);
+	vq->vdev->ops->kick_vq(vq->vdev, vq->idx);
+}
+
 static int vhost_mdev_kick_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 				  int sync, void *key)
 {
 	struct vhost_mdev_vq *vq = container_of(wait, struct vhost_mdev_vq,
 						kick_wait);
 
-	if (!(key_to_poll(key) & EPOLLIN))
-		return 0;
-
-	atomic64_inc(&vq->kicks);
-	vq->vdev->ops->kick_vq(vq->vdev, vq->idx);
+	if (key_to_poll(key) & EPOLLIN)
+		vhost_mdev_kick(vq);
 	return 0;
 }
 
@@ -122,10 +126,8 @@ long vhost_mdev_set_kick(struct vhost_mdev_vq *vq, int fd)
 	fput(file);
 
 	/* A kick written before the eventfd was bound is not lost. */
-	if (mask & EPOLLIN) {
-		atomic64_inc(&vq->kicks);
-		vq->vdev->ops->kick_vq(vq->vdev, vq->idx);
-	}
+	if (mask & EPOLLIN)
+		vhost_mdev_kick(vq);
 	return 0;
 }
 
@@ -164,11 +166,6 @@ static void vhost_mdev_producer_off(struct vhost_mdev_vq *vq)
 	irq_bypass_unregister_producer(&vq->producer);
 	vq->producer_on = false;
 	vq->producer.token = NULL;
-}
-
-static bool vhost_mdev_driver_ok(struct vhost_mdev_device *vdev)
-{
-	return vdev->ops->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK;
 }
 
 /* Caller holds &vhost_mdev_core.lock. */

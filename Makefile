@@ -57,6 +57,10 @@ MODBUILD := $(BUILD)/kbuild-$(KERNEL)
 USERBUILD := $(BUILD)/user
 
 KCONF := CONFIG_VHOST_MDEV=m CONFIG_VHOST_MDEV_PCI=m CONFIG_VHOST_MDEV_SIM=m
+# The KUnit tests, for a kernel built with KUnit (the debug flavour).
+ifneq ($(shell grep -s '^CONFIG_KUNIT=y' $(KDIR)/.config),)
+KCONF += CONFIG_VHOST_MDEV_PCI_KUNIT_TEST=m
+endif
 
 .PHONY: all modules selftests tools deps lint check demo clean distclean help \
 	FORCE

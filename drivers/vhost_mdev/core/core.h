@@ -60,7 +60,8 @@ struct vhost_mdev_vq {
  * @lock: serialises the uAPI, release and unregistration; protects what is
  *	not said otherwise, here and in each &struct vhost_mdev_vq
  * @opened: a file has the device open (one at a time)
- * @dead: the mdev is gone: every call answers -ENODEV
+ * @dead: the mdev is gone: every call answers -ENODEV; written under
+ *	@zap_sem too
  * @minor: the character device's minor
  * @owner: the owner's mm (mmgrab()ed), NULL without an owner
  * @acked_backend: VHOST_SET_BACKEND_FEATURES
@@ -76,8 +77,12 @@ struct vhost_mdev_vq {
  * @pinned: pages pinned for @iotlb, accounted in @owner's pinned_vm
  * @config_lock: protects @config_ctx against the parent's config callback
  * @config_ctx: the config eventfd, NULL when unbound
- * @zap_sem: held for reading by the doorbell fault handler, for writing while
- *	doorbell mappings are zapped and must stay so (reset, removal)
+ * @zap_sem: held for reading by the doorbell fault handler and mmap, for
+ *	writing while doorbell mappings are zapped and must stay so (reset)
+ *	and while @doorbell_mm or @dead change
+ * @doorbell_mm: the only mm whose doorbell mappings may fault in: the
+ *	owner's, from VHOST_SET_OWNER until its session starts to stop, else
+ *	NULL
  * @mapping: the open file's address space, where doorbells are mapped
  * @debugfs: the device's debugfs directory
  * @nvqs: number of @vqs
@@ -101,6 +106,7 @@ struct vhost_mdev_core {
 	spinlock_t config_lock;	/* @config_ctx vs the callback */
 	struct eventfd_ctx *config_ctx;
 	struct rw_semaphore zap_sem;
+	struct mm_struct *doorbell_mm;
 	struct address_space *mapping;
 	struct dentry *debugfs;
 	u32 nvqs;
@@ -140,6 +146,8 @@ void vhost_mdev_rebind_callbacks(struct vhost_mdev_device *vdev);
 void vhost_mdev_vq_release(struct vhost_mdev_vq *vq);
 void vhost_mdev_config_release(struct vhost_mdev_device *vdev);
 void vhost_mdev_zap_doorbells(struct vhost_mdev_device *vdev);
+void vhost_mdev_doorbells_for(struct vhost_mdev_device *vdev,
+			      struct mm_struct *mm);
 int vhost_mdev_mmap(struct file *file, struct vm_area_struct *vma);
 
 #endif /* _VHOST_MDEV_CORE_H */

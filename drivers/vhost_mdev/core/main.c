@@ -319,11 +319,11 @@ static void vhost_mdev_unregister(struct vhost_mdev_device *vdev)
 	debugfs_remove_recursive(core->debugfs);
 
 	mutex_lock(&core->lock);
-	if (core->opened)
-		vhost_mdev_session_stop(vdev);
 	down_write(&core->zap_sem);
 	core->dead = true;
 	up_write(&core->zap_sem);
+	if (core->opened)
+		vhost_mdev_session_stop(vdev);
 	mutex_unlock(&core->lock);
 
 	vhost_mdev_dma_exit(vdev);

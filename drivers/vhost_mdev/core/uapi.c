@@ -75,9 +75,13 @@ static int vhost_mdev_reset(struct vhost_mdev_device *vdev)
 
 	lockdep_assert_held(&core->lock);
 
+	/*
+	 * The parent frees its irqs in reset whatever the status says: a
+	 * function-level reset may have cleared DRIVER_OK behind our back.
+	 */
+	vhost_mdev_producers_off(vdev);
 	running = vhost_mdev_driver_ok(vdev);
 	if (running) {
-		vhost_mdev_producers_off(vdev);
 		/* A device that can stop reports exact positions before. */
 		if (vdev->ops->suspend && !core->suspended &&
 		    !vdev->ops->suspend(vdev))
@@ -106,8 +110,10 @@ static int vhost_mdev_reset(struct vhost_mdev_device *vdev)
 
 /*
  * End the session: what release, VHOST_RESET_OWNER and the mdev's removal
- * have in common. The device is reset, every eventfd unbound, every page
- * unpinned, the owner forgotten.
+ * have in common. The doorbells are taken away first, for good (unpinning
+ * can take long, and a doorbell must not come back meanwhile), then the
+ * device is reset, every eventfd unbound, every page unpinned, the owner
+ * forgotten.
  */
 void vhost_mdev_session_stop(struct vhost_mdev_device *vdev)
 {
@@ -116,6 +122,7 @@ void vhost_mdev_session_stop(struct vhost_mdev_device *vdev)
 
 	lockdep_assert_held(&core->lock);
 
+	vhost_mdev_doorbells_for(vdev, NULL);
 	vhost_mdev_reset(vdev);
 	for (i = 0; i < vdev->nvqs; i++) {
 		vhost_mdev_vq_release(&core->vqs[i]);
@@ -131,14 +138,17 @@ void vhost_mdev_session_stop(struct vhost_mdev_device *vdev)
 	core->in_batch = false;
 }
 
-static long vhost_mdev_set_owner(struct vhost_mdev_core *core)
+static long vhost_mdev_set_owner(struct vhost_mdev_device *vdev)
 {
+	struct vhost_mdev_core *core = vdev->core;
+
 	if (core->owner)
 		return -EBUSY;
 	if (!current->mm)
 		return -EINVAL;
 	mmgrab(current->mm);
 	core->owner = current->mm;
+	vhost_mdev_doorbells_for(vdev, current->mm);
 	return 0;
 }
 
@@ -613,7 +623,7 @@ static long vhost_mdev_ioctl_locked(struct vhost_mdev_device *vdev,
 
 	switch (cmd) {
 	case VHOST_SET_OWNER:
-		return vhost_mdev_set_owner(vdev->core);
+		return vhost_mdev_set_owner(vdev);
 	/* No dirty logging yet: say so rather than pretend. */
 	case VHOST_SET_LOG_BASE:
 	case VHOST_SET_LOG_FD:

@@ -313,19 +313,37 @@ void vhost_mdev_zap_doorbells(struct vhost_mdev_device *vdev)
 		unmap_mapping_range(core->mapping, 0, 0, true);
 }
 
+/*
+ * Zap every doorbell mapping and let only @mm's fault in from now on (NULL:
+ * nobody's). Caller holds &vhost_mdev_core.lock.
+ */
+void vhost_mdev_doorbells_for(struct vhost_mdev_device *vdev,
+			      struct mm_struct *mm)
+{
+	struct vhost_mdev_core *core = vdev->core;
+
+	lockdep_assert_held(&core->lock);
+	down_write(&core->zap_sem);
+	vhost_mdev_zap_doorbells(vdev);
+	core->doorbell_mm = mm;
+	up_write(&core->zap_sem);
+}
+
+/*
+ * Only the owner's mm gets the page, and only until its session starts to
+ * stop: a mapping left in another process, or written while the session
+ * stops or after the mdev is gone, gets SIGBUS.
+ */
 static vm_fault_t vhost_mdev_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct vhost_mdev_device *vdev = vma->vm_file->private_data;
 	struct vhost_mdev_core *core = vdev->core;
 	unsigned long idx = array_index_nospec(vma->vm_pgoff, vdev->nvqs);
-	vm_fault_t ret;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
 
-	/* The mdev may be gone since mmap(): its doorbell page with it. */
 	down_read(&core->zap_sem);
-	if (core->dead)
-		ret = VM_FAULT_SIGBUS;
-	else
+	if (vma->vm_mm == core->doorbell_mm)
 		ret = vmf_insert_pfn(vma, vmf->address & PAGE_MASK,
 				     PHYS_PFN(core->vqs[idx].notify.addr));
 	up_read(&core->zap_sem);
@@ -341,13 +359,14 @@ static const struct vm_operations_struct vhost_mdev_vm_ops = {
  * inherited by a child, for the owner only, and only when the doorbell sits
  * alone in its page. This runs under mmap_lock, which the uAPI path takes
  * inside &vhost_mdev_core.lock (pinning), so it must not take that lock:
- * what it reads is either fixed at creation or read once.
+ * the owner and the mdev's life are read under &vhost_mdev_core.zap_sem.
  */
 int vhost_mdev_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct vhost_mdev_device *vdev = file->private_data;
 	struct vhost_mdev_core *core = vdev->core;
 	unsigned long idx = vma->vm_pgoff;
+	int ret = 0;
 
 	if (vma->vm_end - vma->vm_start != PAGE_SIZE)
 		return -EINVAL;
@@ -359,10 +378,14 @@ int vhost_mdev_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EINVAL;
 	idx = array_index_nospec(idx, vdev->nvqs);
 
-	if (READ_ONCE(core->dead))
-		return -ENODEV;
-	if (READ_ONCE(core->owner) != current->mm)
-		return -EPERM;
+	down_read(&core->zap_sem);
+	if (core->dead)
+		ret = -ENODEV;
+	else if (core->doorbell_mm != current->mm)
+		ret = -EPERM;
+	up_read(&core->zap_sem);
+	if (ret)
+		return ret;
 	if (core->vqs[idx].notify.size != PAGE_SIZE)
 		return -EOPNOTSUPP;
 

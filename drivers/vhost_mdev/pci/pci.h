@@ -27,6 +27,35 @@ struct vmdev_pci_hwq {
 	bool mappable;
 };
 
+/* Virtio structures and MSI-X arrays a doorbell page must stay clear of. */
+#define VMDEV_PCI_MAX_FOREIGN	16
+
+/**
+ * struct vmdev_pci_window - a range of the function's memory BARs
+ * @start: physical address of its first byte
+ * @len: its length in bytes
+ */
+struct vmdev_pci_window {
+	resource_size_t start;
+	resource_size_t len;
+};
+
+/**
+ * struct vmdev_pci_layout - what a mapped doorbell page may and may not hold
+ * @notify: the notification area, where the doorbells are
+ * @foreign: every other register range of the BARs: the other virtio
+ *	structures (common, ISR, device configuration, ...), the MSI-X table
+ *	and its pending bit array
+ * @nforeign: how many of @foreign are set
+ * @unknown: there were more than %VMDEV_PCI_MAX_FOREIGN: map nothing
+ */
+struct vmdev_pci_layout {
+	struct vmdev_pci_window notify;
+	struct vmdev_pci_window foreign[VMDEV_PCI_MAX_FOREIGN];
+	unsigned int nforeign;
+	bool unknown;
+};
+
 struct vmdev_pci_dev;
 
 /**
@@ -40,6 +69,7 @@ struct vmdev_pci_dev;
  * @features: the virtio features it offers
  * @config_size: bytes of device-specific configuration space
  * @available: instances left to create (one per function)
+ * @layout: where its registers are, for the doorbell pages
  * @hwq: @nvqs queues
  */
 struct vmdev_pci {
@@ -52,6 +82,7 @@ struct vmdev_pci {
 	u64 features;
 	size_t config_size;
 	atomic_t available;
+	struct vmdev_pci_layout layout;
 	struct vmdev_pci_hwq *hwq;
 };
 
@@ -108,5 +139,8 @@ extern const struct vhost_mdev_ops vmdev_pci_ops;
 int vmdev_pci_hw_probe(struct vmdev_pci *fn);
 void vmdev_pci_hw_remove(struct vmdev_pci *fn);
 int vmdev_pci_hw_reset(struct vmdev_pci *fn);
+#if IS_ENABLED(CONFIG_KUNIT)
+bool vmdev_pci_doorbell_alone(const struct vmdev_pci *fn, u16 idx);
+#endif
 
 #endif /* _VMDEV_PCI_H */

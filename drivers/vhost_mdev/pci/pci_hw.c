@@ -13,6 +13,7 @@
 
 #include <linux/interrupt.h>
 #include <linux/iopoll.h>
+#include <kunit/visibility.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 
@@ -52,28 +53,146 @@ int vmdev_pci_hw_reset(struct vmdev_pci *fn)
 	return vmdev_pci_reset_function(&fn->vp);
 }
 
-/*
- * May a client map queue @idx's doorbell page? Only if nothing else is in
- * that page: it is page aligned, no other queue's doorbell is in it, and
- * it lies inside the notification area (when that area is small enough to
- * be mapped whole, its length is known; a larger one is laid out one page
- * per queue when the multiplier is a page or more).
- */
-static bool vmdev_pci_doorbell_alone(struct vmdev_pci *fn, u16 idx)
+/* Does @w hold all of [@pa, @pa + @len)? */
+static bool vmdev_pci_window_holds(const struct vmdev_pci_window *w,
+				   resource_size_t pa, resource_size_t len)
 {
-	struct virtio_pci_modern_device *vp = &fn->vp;
-	resource_size_t pa = fn->hwq[idx].notify_pa;
-	u16 i;
+	return pa >= w->start && pa - w->start <= w->len &&
+	       w->len - (pa - w->start) >= len;
+}
 
-	if (!PAGE_ALIGNED(pa) || vp->notify_offset_multiplier < PAGE_SIZE)
+/* Does @w share a byte with [@pa, @pa + @len)? */
+static bool vmdev_pci_window_meets(const struct vmdev_pci_window *w,
+				   resource_size_t pa, resource_size_t len)
+{
+	if (!w->len)
 		return false;
-	if (vp->notify_base && pa + PAGE_SIZE > vp->notify_pa + vp->notify_len)
+	return pa >= w->start ? pa - w->start < w->len : w->start - pa < len;
+}
+
+/**
+ * vmdev_pci_doorbell_alone - may a client map queue @idx's doorbell page?
+ * @fn: the function, its layout and its queues' doorbells known
+ * @idx: the queue
+ *
+ * As VFIO would: only if the page holds nothing but doorbells of this
+ * function's queues. It must be page aligned, lie wholly inside the
+ * notification area, hold no other queue's doorbell (each queue has its own
+ * page, so one queue's page cannot kick another) and meet no other register
+ * range: the other virtio structures, the MSI-X table and pending bits.
+ *
+ * Return: true when the page may be mapped.
+ */
+VISIBLE_IF_KUNIT bool vmdev_pci_doorbell_alone(const struct vmdev_pci *fn,
+					       u16 idx)
+{
+	const struct vmdev_pci_layout *l = &fn->layout;
+	resource_size_t pa = fn->hwq[idx].notify_pa;
+	unsigned int i;
+
+	if (l->unknown || !PAGE_ALIGNED(pa) ||
+	    !vmdev_pci_window_holds(&l->notify, pa, PAGE_SIZE))
 		return false;
+	for (i = 0; i < l->nforeign; i++)
+		if (vmdev_pci_window_meets(&l->foreign[i], pa, PAGE_SIZE))
+			return false;
 	for (i = 0; i < fn->nvqs; i++)
 		if (i != idx && fn->hwq[i].notify_pa >= pa &&
-		    fn->hwq[i].notify_pa < pa + PAGE_SIZE)
+		    fn->hwq[i].notify_pa - pa < PAGE_SIZE)
 			return false;
 	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(vmdev_pci_doorbell_alone);
+
+static void vmdev_pci_add_foreign(struct vmdev_pci_layout *l,
+				  resource_size_t start, resource_size_t len)
+{
+	if (l->nforeign == VMDEV_PCI_MAX_FOREIGN) {
+		l->unknown = true;
+		return;
+	}
+	l->foreign[l->nforeign].start = start;
+	l->foreign[l->nforeign++].len = len;
+}
+
+/*
+ * Where the notification area is, from what vp_modern mapped (the whole area
+ * when it is small, else the capability it maps each doorbell from).
+ */
+static void vmdev_pci_notify_window(struct vmdev_pci *fn)
+{
+	struct virtio_pci_modern_device *vp = &fn->vp;
+	struct vmdev_pci_window *w = &fn->layout.notify;
+	struct pci_dev *pdev = fn->pdev;
+	u32 offset, length;
+	u8 bar;
+
+	if (vp->notify_base) {
+		w->start = vp->notify_pa;
+		w->len = vp->notify_len;
+		return;
+	}
+	pci_read_config_byte(pdev, vp->notify_map_cap +
+			     offsetof(struct virtio_pci_cap, bar), &bar);
+	pci_read_config_dword(pdev, vp->notify_map_cap +
+			      offsetof(struct virtio_pci_cap, offset), &offset);
+	pci_read_config_dword(pdev, vp->notify_map_cap +
+			      offsetof(struct virtio_pci_cap, length), &length);
+	if (bar >= PCI_STD_NUM_BARS ||
+	    (u64)offset + length > pci_resource_len(pdev, bar))
+		return;
+	w->start = pci_resource_start(pdev, bar) + offset;
+	w->len = length;
+}
+
+/*
+ * Every register range a doorbell page must not meet. vp_modern keeps no
+ * physical address of the other virtio structures, so their capabilities
+ * are read here, for their ranges only; the MSI-X arrays come from the
+ * MSI-X capability.
+ */
+static void vmdev_pci_foreign_windows(struct vmdev_pci *fn)
+{
+	struct vmdev_pci_layout *l = &fn->layout;
+	struct pci_dev *pdev = fn->pdev;
+	u32 offset, length, table, pba;
+	u8 type, bar;
+	int pos, n;
+
+	for (pos = pci_find_capability(pdev, PCI_CAP_ID_VNDR); pos;
+	     pos = pci_find_next_capability(pdev, pos, PCI_CAP_ID_VNDR)) {
+		pci_read_config_byte(pdev, pos + offsetof(struct virtio_pci_cap,
+							  cfg_type), &type);
+		pci_read_config_byte(pdev, pos + offsetof(struct virtio_pci_cap,
+							  bar), &bar);
+		pci_read_config_dword(pdev, pos +
+				      offsetof(struct virtio_pci_cap, offset),
+				      &offset);
+		pci_read_config_dword(pdev, pos +
+				      offsetof(struct virtio_pci_cap, length),
+				      &length);
+		/* Doorbells, and a window into config space: not registers. */
+		if (type == VIRTIO_PCI_CAP_NOTIFY_CFG ||
+		    type == VIRTIO_PCI_CAP_PCI_CFG || bar >= PCI_STD_NUM_BARS ||
+		    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM))
+			continue;
+		vmdev_pci_add_foreign(l, pci_resource_start(pdev, bar) + offset,
+				      length);
+	}
+
+	n = pci_msix_vec_count(pdev);
+	if (n <= 0)
+		return;
+	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE, &table);
+	pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_PBA, &pba);
+	bar = table & PCI_MSIX_TABLE_BIR;
+	vmdev_pci_add_foreign(l, pci_resource_start(pdev, bar) +
+			      (table & PCI_MSIX_TABLE_OFFSET),
+			      n * PCI_MSIX_ENTRY_SIZE);
+	bar = pba & PCI_MSIX_PBA_BIR;
+	vmdev_pci_add_foreign(l, pci_resource_start(pdev, bar) +
+			      (pba & PCI_MSIX_PBA_OFFSET),
+			      DIV_ROUND_UP(n, BITS_PER_LONG_LONG) * sizeof(u64));
 }
 
 /*
@@ -127,6 +246,8 @@ int vmdev_pci_hw_probe(struct vmdev_pci *fn)
 			goto err_unmap;
 		}
 	}
+	vmdev_pci_notify_window(fn);
+	vmdev_pci_foreign_windows(fn);
 	for (i = 0; i < fn->nvqs; i++)
 		fn->hwq[i].mappable = vmdev_pci_doorbell_alone(fn, i);
 

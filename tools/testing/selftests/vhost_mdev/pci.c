@@ -436,6 +436,199 @@ TEST_F(pci_fn, doorbell_mmap)
 	munmap(p, PAGE);
 }
 
+struct writer {
+	void *doorbell;
+	bool stop;	/* __atomic accesses: another thread sets it */
+	unsigned long writes;
+	bool bus;	/* a write got SIGBUS */
+};
+
+/* Write the doorbell until told to stop or until it answers SIGBUS. */
+static void *doorbell_loop(void *arg)
+{
+	struct writer *w = arg;
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
+		if (vmdev_bus_write(w->doorbell, 0)) {
+			w->bus = true;
+			break;
+		}
+		w->writes++;
+	}
+	return NULL;
+}
+
+static int remove_mdev(struct fn *f)
+{
+	int ret = vmdev_mdev_remove(f->uuid);
+
+	f->uuid[0] = '\0';
+	return ret;
+}
+
+static int unbind_fn(struct fn *f)
+{
+	f->uuid[0] = '\0';
+	return vmdev_write_file("/sys/bus/pci/drivers/" DRV "/unbind", f->bdf);
+}
+
+/*
+ * A thread writes the mapped doorbell of a session with 256 MiB pinned
+ * while the mdev goes away (@gone: remove it, or unbind the function).
+ * Unpinning takes a while; the doorbell must not come back meanwhile. After
+ * the removal a write gets SIGBUS: nothing of the function's BAR is left
+ * in the process.
+ */
+static void doorbell_revoked(struct __test_metadata *_metadata, struct fn *f,
+			     int (*gone)(struct fn *f))
+{
+	struct vmdev_opts o = { .iova = 0x100000, .mem_size = 256 << 20 };
+	struct rlimit rl = { 1UL << 30, 1UL << 30 };
+	struct writer w = {};
+	pthread_t t;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	ASSERT_EQ(0, vmdev_bus_catch());
+	ASSERT_EQ(0, vmdev_open(&f->d, f->node, &o));
+	w.doorbell = mmap(NULL, PAGE, PROT_WRITE, MAP_SHARED, f->d.fd, PAGE);
+	ASSERT_NE(MAP_FAILED, w.doorbell);
+	ASSERT_EQ(0, vmdev_bus_write(w.doorbell, 1));
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, doorbell_loop, &w));
+	usleep(100000);
+	ASSERT_EQ(0, gone(f));
+	__atomic_store_n(&w.stop, true, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	TH_LOG("%lu doorbell writes, then %s", w.writes,
+	       w.bus ? "SIGBUS" : "still writable");
+
+	EXPECT_EQ(-EFAULT, vmdev_bus_write(w.doorbell, 1));
+	EXPECT_EQ(-ENODEV, vmdev_ioctl(f->d.fd, VHOST_GET_FEATURES, &o.features));
+	munmap(w.doorbell, PAGE);
+}
+
+TEST_F_TIMEOUT(pci_fn, doorbell_revoked_by_remove, 120)
+{
+	doorbell_revoked(_metadata, &self->fns[0], remove_mdev);
+}
+
+TEST_F_TIMEOUT(pci_fn, doorbell_revoked_by_unbind, 120)
+{
+	doorbell_revoked(_metadata, &self->fns[0], unbind_fn);
+}
+
+/*
+ * Only the owner has a doorbell. After VHOST_RESET_OWNER the old owner's
+ * mapping is gone and a write gets SIGBUS, not the page back; while a new
+ * owner (a child the file was passed to) runs the device, the old owner can
+ * neither write its old mapping nor map a doorbell again.
+ */
+TEST_F(pci_fn, doorbell_only_for_the_owner)
+{
+	struct vmdev_opts o = { .iova = 0x100000 };
+	struct vmdev *a = &self->fns[0].d;
+	int up[2], done[2], status;
+	char c = 0;
+	void *p;
+	pid_t pid;
+
+	ASSERT_EQ(0, vmdev_bus_catch());
+	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
+	p = mmap(NULL, PAGE, PROT_WRITE, MAP_SHARED, a->fd, PAGE);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, vmdev_bus_write(p, 1));
+
+	ASSERT_EQ(0, vmdev_ioctl(a->fd, VHOST_RESET_OWNER, NULL));
+	EXPECT_EQ(-EFAULT, vmdev_bus_write(p, 1));
+	/* No owner: nobody may map. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_WRITE, MAP_SHARED, a->fd,
+				   PAGE));
+	EXPECT_EQ(EPERM, errno);
+
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(done));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct vmdev d;
+		void *q;
+		int ret;
+
+		/* The new owner brings the device up and maps its doorbell. */
+		ret = vmdev_start(&d, a->fd, &o);
+		q = ret ? MAP_FAILED : mmap(NULL, PAGE, PROT_WRITE, MAP_SHARED,
+					   a->fd, PAGE);
+		if (q != MAP_FAILED && vmdev_bus_write(q, 1))
+			q = MAP_FAILED;
+		c = q == MAP_FAILED;
+		if (write(up[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
+			_exit(2);
+		_exit(c);
+	}
+	ASSERT_EQ(1, read(up[0], &c, 1));
+	EXPECT_EQ(0, c);
+	EXPECT_EQ(-EFAULT, vmdev_bus_write(p, 1));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_WRITE, MAP_SHARED, a->fd,
+				   PAGE));
+	EXPECT_EQ(EPERM, errno);
+	c = 0;
+	ASSERT_EQ(1, write(done[1], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	munmap(p, PAGE);
+	close(up[0]);
+	close(up[1]);
+	close(done[0]);
+	close(done[1]);
+}
+
+/*
+ * A function-level reset through sysfs clears DRIVER_OK behind the driver's
+ * back, but the vectors stay requested until the device is reset: the irq
+ * bypass producer must still leave before its irq is freed.
+ */
+TEST_F(pci_fn, irq_bypass_producer_after_flr)
+{
+	struct vmdev_opts o = { .iova = 0x100000 };
+	struct vmdev *a = &self->fns[0].d;
+	char name[64], log[1024], want[256], fd[16], path[128];
+	uint8_t status;
+	int cons, irq;
+	ssize_t n;
+
+	if (!vmdev_module_installed("vmdev_bypass_test"))
+		SKIP(return, "vmdev_bypass_test.ko is not installed");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset",
+		 self->fns[0].bdf);
+	if (access(path, W_OK))
+		SKIP(return, "%s has no reset method", self->fns[0].bdf);
+	ASSERT_EQ(0, vmdev_modprobe("vmdev_bypass_test"));
+	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
+	snprintf(name, sizeof(name), "vhost-mdev-pci[%s]-vq0",
+		 self->fns[0].bdf);
+	irq = vmdev_irq_number(name);
+	ASSERT_LT(0, irq);
+	cons = open("/dev/vmdev-bypass-test", O_RDWR);
+	ASSERT_LE(0, cons);
+	snprintf(fd, sizeof(fd), "%d", a->vqs[0].call_fd);
+	ASSERT_EQ((ssize_t)strlen(fd), write(cons, fd, strlen(fd)));
+
+	ASSERT_EQ(0, vmdev_write_file(path, "1"));
+	ASSERT_EQ(0, vmdev_get_status(a->fd, &status));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(irq, vmdev_irq_number(name));
+
+	ASSERT_EQ(0, vmdev_set_status(a->fd, 0));
+	EXPECT_EQ(-1, vmdev_irq_number(name));
+	n = read(cons, log, sizeof(log) - 1);
+	ASSERT_LT(0, n);
+	log[n] = '\0';
+	snprintf(want, sizeof(want),
+		 "add irq=%d requested=1\ndel irq=%d requested=1\n", irq, irq);
+	EXPECT_STREQ(want, log);
+	close(cons);
+}
+
 /* Does the kernel log have a line with both @a and @b? */
 static bool klog_has(const char *a, const char *b)
 {

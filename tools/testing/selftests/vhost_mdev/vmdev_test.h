@@ -14,6 +14,9 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -402,6 +405,33 @@ static inline int vmdev_irq_number(const char *name)
 			break;
 	fclose(f);
 	return irq;
+}
+
+/*
+ * Writes to a doorbell page that may answer SIGBUS. vmdev_bus_catch() once
+ * per process; then vmdev_bus_write() writes and says whether the write
+ * went through (0) or got SIGBUS (-EFAULT), in any thread.
+ */
+static __thread sigjmp_buf vmdev_bus_jmp;
+
+static inline void vmdev_bus_handler(int sig)
+{
+	siglongjmp(vmdev_bus_jmp, 1);
+}
+
+static inline int vmdev_bus_catch(void)
+{
+	struct sigaction sa = { .sa_handler = vmdev_bus_handler };
+
+	return sigaction(SIGBUS, &sa, NULL) ? -errno : 0;
+}
+
+static inline int vmdev_bus_write(void *page, uint16_t val)
+{
+	if (sigsetjmp(vmdev_bus_jmp, 1))
+		return -EFAULT;
+	*(volatile uint16_t *)page = val;
+	return 0;
 }
 
 /* Tell the runner QEMU may print this (a fault a test causes on purpose). */

@@ -365,6 +365,18 @@ static int vmdev_max_pairs(struct vmdev *d)
 	return ret ? ret : le16toh(cfg.pairs);
 }
 
+void vmdev_init(struct vmdev *d)
+{
+	unsigned int i;
+
+	memset(d, 0, sizeof(*d));
+	d->fd = -1;
+	for (i = 0; i < VMDEV_MAX_VQS; i++) {
+		d->vqs[i].kick_fd = -1;
+		d->vqs[i].call_fd = -1;
+	}
+}
+
 int vmdev_start(struct vmdev *d, int fd, const struct vmdev_opts *o)
 {
 	uint64_t offered, want, backend;
@@ -372,7 +384,7 @@ int vmdev_start(struct vmdev *d, int fd, const struct vmdev_opts *o)
 	size_t need = 0;
 	int ret, max_pairs;
 
-	memset(d, 0, sizeof(*d));
+	vmdev_init(d);
 	d->fd = fd;
 	d->opts = *o;
 	if (!d->opts.num)
@@ -382,10 +394,6 @@ int vmdev_start(struct vmdev *d, int fd, const struct vmdev_opts *o)
 	if (!d->opts.pairs)
 		d->opts.pairs = 1;
 	d->pairs = d->opts.pairs;
-	for (i = 0; i < VMDEV_MAX_VQS; i++) {
-		d->vqs[i].kick_fd = -1;
-		d->vqs[i].call_fd = -1;
-	}
 
 	ret = vmdev_ioctl(fd, VHOST_GET_FEATURES, &offered);
 	if (!ret)
@@ -471,12 +479,21 @@ int vmdev_start(struct vmdev *d, int fd, const struct vmdev_opts *o)
 		if (d->vqs[i].num)
 			ret = vmdev_vring_state(fd, VHOST_VDPA_SET_VRING_ENABLE,
 						i, 1);
-	if (!ret)
-		ret = vmdev_add_status(d, VIRTIO_CONFIG_S_DRIVER_OK);
+	if (ret || o->hold)
+		return ret;
+	return vmdev_go(d);
+}
+
+int vmdev_go(struct vmdev *d)
+{
+	unsigned int i, nq = 2 * d->pairs;
+	int fd = d->fd, ret;
+
+	ret = vmdev_add_status(d, VIRTIO_CONFIG_S_DRIVER_OK);
 	if (ret)
 		return ret;
 
-	if (o->doorbell) {
+	if (d->opts.doorbell) {
 		for (i = 0; i < VMDEV_MAX_VQS; i++) {
 			void *p;
 

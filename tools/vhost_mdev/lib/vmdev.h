@@ -76,6 +76,7 @@ enum vmdev_map {
  * @doorbell: kick through the mmapped doorbell page, not the eventfd
  * @tx_split: send each packet as two descriptors (header, frame)
  * @tx_no_call: bind no call eventfd to transmit queues (no interrupt)
+ * @hold: stop the bring-up just before DRIVER_OK; vmdev_go() goes on
  */
 struct vmdev_opts {
 	uint64_t features;
@@ -89,6 +90,7 @@ struct vmdev_opts {
 	bool doorbell;
 	bool tx_split;
 	bool tx_no_call;
+	bool hold;
 };
 
 struct vmdev_vq {
@@ -136,10 +138,14 @@ int vmdev_vq_program(struct vmdev *d, unsigned int idx);
 /* Make every buffer of receive queue @idx available. */
 void vmdev_rx_fill(struct vmdev *d, unsigned int idx);
 
+/* An empty driver, nothing open: what vmdev_close() can be called on. */
+void vmdev_init(struct vmdev *d);
 /* open() plus the whole bring-up to DRIVER_OK, receive buffers posted. */
 int vmdev_open(struct vmdev *d, const char *path, const struct vmdev_opts *o);
 /* The bring-up on an fd someone else opened. */
 int vmdev_start(struct vmdev *d, int fd, const struct vmdev_opts *o);
+/* The rest of a bring-up held before DRIVER_OK (opts.hold). */
+int vmdev_go(struct vmdev *d);
 /* Map the memory (again): after a reset that dropped it, or a second call. */
 int vmdev_map_memory(struct vmdev *d);
 /* Reset and unmap; leaves the fd open. */

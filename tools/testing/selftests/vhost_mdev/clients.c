@@ -34,7 +34,7 @@ FIXTURE_SETUP(clients)
 	int ret = vmdev_sim_mdev(self->uuid, self->node, sizeof(self->node));
 
 	memset(&self->d, 0, sizeof(self->d));
-	self->d.fd = -1;
+	vmdev_init(&self->d);
 	if (ret == -ENOENT)
 		SKIP(return, "vhost_mdev_sim is not installed");
 	ASSERT_EQ(0, ret);

@@ -120,7 +120,7 @@ FIXTURE_SETUP(datapath)
 {
 	int ret = vmdev_sim_mdev(self->uuid, self->node, sizeof(self->node));
 
-	self->d.fd = -1;
+	vmdev_init(&self->d);
 	if (ret == -ENOENT)
 		SKIP(return, "vhost_mdev_sim is not installed");
 	ASSERT_EQ(0, ret);
@@ -237,10 +237,12 @@ TEST_F(datapath, two_instances)
 {
 	struct vmdev_opts o = VARIANT_OPTS;
 	char uuid2[37] = "", node2[64];
-	struct vmdev d2 = { .fd = -1 };
+	struct vmdev d2;
 	uint8_t out[2048], in[2048];
 	unsigned int i;
 	int len;
+
+	vmdev_init(&d2);
 
 	ASSERT_EQ(0, vmdev_open(&self->d, self->node, &o));
 	ASSERT_EQ(0, vmdev_sim_mdev(uuid2, node2, sizeof(node2)));

@@ -116,12 +116,14 @@ TEST_F(limits, iotlb_entries)
 TEST(crossover)
 {
 	struct vmdev_opts o = { .iova = 0x100000 };
-	struct vmdev a = { .fd = -1 }, b = { .fd = -1 };
+	struct vmdev a, b;
 	char ua[37], ub[37], na[64], nb[64];
 	uint8_t out[1514], in[2048];
 	unsigned int i;
 	int len;
 
+	vmdev_init(&a);
+	vmdev_init(&b);
 	if (!vmdev_module_installed(SIM))
 		SKIP(return, SIM ".ko is not installed");
 	ASSERT_EQ(0, reload("", "crossover=1"));

@@ -14,78 +14,10 @@
 #include "kselftest_harness.h"
 #include "vmdev_test.h"
 
-#define DRV		"vhost_mdev_pci"
-#define NET_TYPE	"vhost_mdev_pci-net"
 #define NPACKETS	10000
 #define WINDOW		64
 #define TIMEOUT_MS	5000
 #define PAGE		4096UL
-
-struct fn {
-	char bdf[16];
-	char uuid[37];
-	char node[64];
-	struct vmdev d;
-};
-
-static int fn_up(struct fn *f)
-{
-	char parent[128];
-	int ret;
-
-	ret = vmdev_pci_bind(f->bdf, DRV);
-	if (ret)
-		return ret;
-	snprintf(parent, sizeof(parent), "/sys/class/mdev_bus/%s", f->bdf);
-	ret = vmdev_uuid_random(f->uuid);
-	if (!ret)
-		ret = vmdev_mdev_create(parent, NET_TYPE, f->uuid);
-	if (!ret)
-		ret = vmdev_mdev_node(f->uuid, f->node, sizeof(f->node));
-	return ret;
-}
-
-static void fn_down(struct fn *f)
-{
-	char path[128];
-
-	vmdev_close(&f->d);
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s", f->uuid);
-	if (f->uuid[0] && !access(path, F_OK))
-		vmdev_mdev_remove(f->uuid);
-	if (f->bdf[0])
-		vmdev_pci_release(f->bdf);
-}
-
-/* Find both functions, bind them, one mdev each; SKIP reasons as -ENOENT. */
-static int fns_up(struct fn fns[2], const char **why)
-{
-	char bdfs[2][16];
-	struct rlimit rl = { 256 << 20, 256 << 20 };
-	int i, ret;
-
-	for (i = 0; i < 2; i++) {
-		memset(&fns[i], 0, sizeof(fns[i]));
-		fns[i].d.fd = -1;
-	}
-	if (vmdev_pci_find(0x1af4, 0x1041, bdfs, 2) < 2) {
-		*why = "needs two modern virtio-net PCI functions";
-		return -ENOENT;
-	}
-	if (!vmdev_module_installed(DRV)) {
-		*why = DRV ".ko is not installed";
-		return -ENOENT;
-	}
-	if (vmdev_modprobe(DRV) || setrlimit(RLIMIT_MEMLOCK, &rl))
-		return -EIO;
-	for (i = 0; i < 2; i++) {
-		snprintf(fns[i].bdf, sizeof(fns[i].bdf), "%s", bdfs[i]);
-		ret = fn_up(&fns[i]);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
 
 /* A frame from @from: broadcast, a local ethertype, a pattern of @seq. */
 static size_t make_frame(uint8_t *f, unsigned int seq, unsigned int from)
@@ -288,10 +220,10 @@ TEST_F(pci_fn, type_and_instances)
 
 	snprintf(parent, sizeof(parent), "/sys/class/mdev_bus/%s",
 		 self->fns[0].bdf);
-	ASSERT_EQ(0, vmdev_type_attr(parent, NET_TYPE, "device_api", buf,
+	ASSERT_EQ(0, vmdev_type_attr(parent, VMDEV_PCI_NET_TYPE, "device_api", buf,
 				     sizeof(buf)));
 	EXPECT_STREQ("vhost-vdpa", buf);
-	ASSERT_EQ(0, vmdev_type_attr(parent, NET_TYPE, "description", buf,
+	ASSERT_EQ(0, vmdev_type_attr(parent, VMDEV_PCI_NET_TYPE, "description", buf,
 				     sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, self->fns[0].bdf));
 	EXPECT_NE(NULL, strstr(buf, "virtio net"));
@@ -299,14 +231,14 @@ TEST_F(pci_fn, type_and_instances)
 	EXPECT_NE(NULL, strstr(buf, ": 1 queue pair and a control queue (3 vqs)"))
 		TH_LOG("%s", buf);
 	/* One instance per function, taken by the fixture's mdev. */
-	ASSERT_EQ(0, vmdev_type_attr(parent, NET_TYPE, "available_instances",
+	ASSERT_EQ(0, vmdev_type_attr(parent, VMDEV_PCI_NET_TYPE, "available_instances",
 				     buf, sizeof(buf)));
 	EXPECT_STREQ("0", buf);
 	ASSERT_EQ(0, vmdev_uuid_random(uuid));
-	EXPECT_EQ(-ENOSPC, vmdev_mdev_create(parent, NET_TYPE, uuid));
+	EXPECT_EQ(-ENOSPC, vmdev_mdev_create(parent, VMDEV_PCI_NET_TYPE, uuid));
 	ASSERT_EQ(0, vmdev_mdev_remove(self->fns[0].uuid));
 	self->fns[0].uuid[0] = '\0';
-	ASSERT_EQ(0, vmdev_type_attr(parent, NET_TYPE, "available_instances",
+	ASSERT_EQ(0, vmdev_type_attr(parent, VMDEV_PCI_NET_TYPE, "available_instances",
 				     buf, sizeof(buf)));
 	EXPECT_STREQ("1", buf);
 }
@@ -469,7 +401,7 @@ static int remove_mdev(struct fn *f)
 static int unbind_fn(struct fn *f)
 {
 	f->uuid[0] = '\0';
-	return vmdev_write_file("/sys/bus/pci/drivers/" DRV "/unbind", f->bdf);
+	return vmdev_write_file("/sys/bus/pci/drivers/" VMDEV_PCI_DRV "/unbind", f->bdf);
 }
 
 /*
@@ -768,7 +700,7 @@ TEST_F(pci_fn, unbind_while_open)
 	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
 	ASSERT_EQ(0, pthread_create(&t, NULL, send_loop, &s));
 	usleep(300000);
-	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/" DRV "/unbind");
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/" VMDEV_PCI_DRV "/unbind");
 	ASSERT_EQ(0, vmdev_write_file(path, self->fns[0].bdf));
 	__atomic_store_n(&s.stop, true, __ATOMIC_RELAXED);
 	pthread_join(t, NULL);
@@ -794,14 +726,14 @@ TEST(pci_refusals)
 	char bdfs[4][16], parent[128], uuid[37], drv[64], log[1 << 16];
 	int n, i, len;
 
-	if (!vmdev_module_installed(DRV))
-		SKIP(return, DRV ".ko is not installed");
-	ASSERT_EQ(0, vmdev_modprobe(DRV));
+	if (!vmdev_module_installed(VMDEV_PCI_DRV))
+		SKIP(return, VMDEV_PCI_DRV ".ko is not installed");
+	ASSERT_EQ(0, vmdev_modprobe(VMDEV_PCI_DRV));
 
 	/* A legacy-only virtio function: probe refuses it, and says why. */
 	n = vmdev_pci_find(0x1af4, 0x1005, bdfs, 1);
 	if (n) {
-		EXPECT_EQ(-ENODEV, vmdev_pci_bind(bdfs[0], DRV));
+		EXPECT_EQ(-ENODEV, vmdev_pci_bind(bdfs[0], VMDEV_PCI_DRV));
 		len = klogctl(3, log, sizeof(log) - 1);
 		ASSERT_LT(0, len);
 		log[len] = '\0';
@@ -822,9 +754,9 @@ TEST(pci_refusals)
 	}
 	if (i == n)
 		SKIP(return, "no two virtio functions share an IOMMU group");
-	ASSERT_EQ(0, vmdev_pci_bind(bdfs[i], DRV));
+	ASSERT_EQ(0, vmdev_pci_bind(bdfs[i], VMDEV_PCI_DRV));
 	vmdev_pci_driver(bdfs[i], drv, sizeof(drv));
-	EXPECT_STREQ(DRV, drv);
+	EXPECT_STREQ(VMDEV_PCI_DRV, drv);
 	snprintf(parent, sizeof(parent), "/sys/class/mdev_bus/%s", bdfs[i]);
 	ASSERT_EQ(0, vmdev_uuid_random(uuid));
 	EXPECT_EQ(-EBUSY, vmdev_mdev_create(parent, "vhost_mdev_pci-virtio",

@@ -17,6 +17,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -337,6 +338,79 @@ static inline int vmdev_pci_release(const char *bdf)
 	return vmdev_write_file("/sys/bus/pci/drivers_probe", bdf);
 }
 
+#define VMDEV_PCI_DRV		"vhost_mdev_pci"
+#define VMDEV_PCI_NET_TYPE	"vhost_mdev_pci-net"
+
+/*
+ * One of the test VM's accelerator functions, handed to vhost_mdev_pci, with
+ * an mdev and a library driver on it.
+ */
+struct fn {
+	char bdf[16];
+	char uuid[37];
+	char node[64];
+	struct vmdev d;
+};
+
+static inline int fn_up(struct fn *f)
+{
+	char parent[128];
+	int ret;
+
+	ret = vmdev_pci_bind(f->bdf, VMDEV_PCI_DRV);
+	if (ret)
+		return ret;
+	snprintf(parent, sizeof(parent), "/sys/class/mdev_bus/%s", f->bdf);
+	ret = vmdev_uuid_random(f->uuid);
+	if (!ret)
+		ret = vmdev_mdev_create(parent, VMDEV_PCI_NET_TYPE, f->uuid);
+	if (!ret)
+		ret = vmdev_mdev_node(f->uuid, f->node, sizeof(f->node));
+	return ret;
+}
+
+static inline void fn_down(struct fn *f)
+{
+	char path[128];
+
+	vmdev_close(&f->d);
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s", f->uuid);
+	if (f->uuid[0] && !access(path, F_OK))
+		vmdev_mdev_remove(f->uuid);
+	if (f->bdf[0])
+		vmdev_pci_release(f->bdf);
+}
+
+/* Find both functions, bind them, one mdev each; SKIP reasons as -ENOENT. */
+static inline int fns_up(struct fn fns[2], const char **why)
+{
+	char bdfs[2][16];
+	struct rlimit rl = { 256 << 20, 256 << 20 };
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		memset(&fns[i], 0, sizeof(fns[i]));
+		vmdev_init(&fns[i].d);
+	}
+	if (vmdev_pci_find(0x1af4, 0x1041, bdfs, 2) < 2) {
+		*why = "needs two modern virtio-net PCI functions";
+		return -ENOENT;
+	}
+	if (!vmdev_module_installed(VMDEV_PCI_DRV)) {
+		*why = VMDEV_PCI_DRV ".ko is not installed";
+		return -ENOENT;
+	}
+	if (vmdev_modprobe(VMDEV_PCI_DRV) || setrlimit(RLIMIT_MEMLOCK, &rl))
+		return -EIO;
+	for (i = 0; i < 2; i++) {
+		snprintf(fns[i].bdf, sizeof(fns[i].bdf), "%s", bdfs[i]);
+		ret = fn_up(&fns[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* A line of the device's debugfs "vqs" file: kicks and calls of @vq. */
 static inline int vmdev_debugfs_vq(const char *node, unsigned int vq,
 				   long long *kicks, long long *calls)
@@ -430,7 +504,7 @@ static inline int vmdev_bus_write(void *page, uint16_t val)
 {
 	if (sigsetjmp(vmdev_bus_jmp, 1))
 		return -EFAULT;
-	*(volatile uint16_t *)page = val;
+	__atomic_store_n((uint16_t *)page, val, __ATOMIC_RELAXED);
 	return 0;
 }
 

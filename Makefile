@@ -2,17 +2,22 @@
 #
 # vhost-mdev: build, lint and test entry points.
 #
-#   make                  modules for KERNEL (default: Debian's newest 6.12),
-#                         selftests and tools
-#   make check            the kselftest suite in a VM (T=<test> for one file,
-#                         ARGS=<harness args>, KEEP=1 for a shell, QEMU_ARGS=)
+#   make                  the modules for KERNEL (default: Debian's newest
+#                         6.12 with headers installed), and the user tools
+#                         when the 6.12 uAPI headers are there (make deps)
+#   make deps             install (apt, as root) and extract what the
+#                         targets below need
+#   make check            the kselftest suite in the test VM (T=<test> for
+#                         one file, ARGS=<harness args>, KEEP=1 for a shell,
+#                         QEMU_ARGS=)
 #   make check KERNEL=debug   the same on the debug kernel flavour
 #   make demo             the main job (see README.md); SIM=1 on the simulator
+#   make fuzz             a long fuzz run (SEED=, CALLS=)
 #   make lint             checkpatch --strict, sparse, W=1, kernel-doc
-#   make deps             install and extract everything the above needs
 #
-# Every target that needs a tool or the kernel sources runs scripts/deps.sh
-# first when its stamp in $(CACHE) is missing or stale.
+# A plain build installs nothing and needs no root: the kernel headers are
+# enough for the modules. The targets that run the VM or the linters run
+# scripts/deps.sh first, when its stamp in $(CACHE) is missing or stale.
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -24,97 +29,88 @@ Q ?= @
 export CACHE
 MAKEFLAGS += --no-print-directory
 
-DEPS_HASH := $(shell cat scripts/deps.sh | sha1sum | cut -c1-12)
-DEPS_STAMP := $(CACHE)/deps-$(DEPS_HASH).stamp
+DEPS_STAMP = $(CACHE)/deps-$(shell sha1sum < scripts/deps.sh | cut -c1-12).stamp
 
-ifeq ($(filter deps clean distclean help,$(MAKECMDGOALS)),)
-ifeq ($(wildcard $(DEPS_STAMP)),)
-$(info vhost-mdev: dependencies missing or stale, running scripts/deps.sh)
-DEPS_OUT := $(shell scripts/deps.sh >&2; echo $$?)
-ifneq ($(DEPS_OUT),0)
-$(error scripts/deps.sh failed; see the messages above)
-endif
-endif
-endif
-
-# The kernel flavour decides what the modules are built against and what the
-# VM boots: KVER, KDIR (headers), KIMAGE (bzImage), KMODS (its /lib/modules).
-KENV := $(shell scripts/kernel-env.sh $(KERNEL))
-ifneq ($(.SHELLSTATUS),0)
-$(error scripts/kernel-env.sh $(KERNEL) failed)
-endif
-$(foreach kv,$(KENV),$(eval $(kv)))
-# The L2 guest of the demo and its test runs Debian's kernel in any case.
-$(foreach kv,$(shell scripts/kernel-env.sh debian L2),$(eval $(kv)))
-KDIR ?= $(KENV_KDIR)
-KVER ?= $(KENV_KVER)
-KIMAGE ?= $(KENV_KIMAGE)
-KMODS ?= $(KENV_KMODS)
+# The kernel flavour: what the modules are built against (KDIR) and what
+# the VM boots. Asked of scripts/kernel-env.sh when a recipe needs it, never
+# while the Makefile is read: the debug kernel may not be built yet, the
+# headers may not be installed yet.
+kenv = $(shell scripts/kernel-env.sh $(1) $(2) | sed -n 's/^[A-Z0-9]*_$(3)=//p')
+KDIR ?= $(call kenv,$(KERNEL),KENV,KDIR)
+KIMAGE = $(call kenv,$(KERNEL),KENV,KIMAGE)
+KMODS = $(call kenv,$(KERNEL),KENV,KMODS)
+# The L2 guest of the demo and its tests runs Debian's kernel in any case.
+L2_KIMAGE = $(call kenv,debian,L2,KIMAGE)
+L2_KMODS = $(call kenv,debian,L2,KMODS)
 
 SRC := $(CACHE)/src/linux-source
 UAPI := $(CACHE)/uapi/include
-MODBUILD := $(BUILD)/kbuild-$(KERNEL)
 USERBUILD := $(BUILD)/user
+SELFTESTS := tools/testing/selftests/vhost_mdev
 
-KCONF := CONFIG_VHOST_MDEV=m CONFIG_VHOST_MDEV_PCI=m CONFIG_VHOST_MDEV_SIM=m
-# The KUnit tests, for a kernel built with KUnit (the debug flavour).
-ifneq ($(shell grep -s '^CONFIG_KUNIT=y' $(KDIR)/.config),)
-KCONF += CONFIG_VHOST_MDEV_PCI_KUNIT_TEST=m
-endif
+# Kbuild builds in the source tree (objects beside the sources, as for any
+# out-of-tree module) so compiler messages name the files you edit. Builds
+# for two kernel flavours share the tree: Kbuild rebuilds what a changed
+# command line touches.
+KCONF = CONFIG_VHOST_MDEV=m CONFIG_VHOST_MDEV_PCI=m CONFIG_VHOST_MDEV_SIM=m \
+	$(if $(shell grep -s '^CONFIG_KUNIT=y' $(KDIR)/.config), \
+	     CONFIG_VHOST_MDEV_PCI_KUNIT_TEST=m)
 
-.PHONY: all modules selftests tools deps lint check demo clean distclean help \
-	FORCE
+VMRUN = $(SELFTESTS)/vm/vmrun.py --kernel $(KERNEL) --kimage $(KIMAGE) \
+	--kmods $(KMODS) --modules $(TOP)/modules.order \
+	--tests $(USERBUILD)/selftests --tools $(USERBUILD)/bin \
+	--workdir $(BUILD)/vm-$(KERNEL) --l2-kimage $(L2_KIMAGE) \
+	--l2-kmods $(L2_KMODS)
 
-all: modules selftests tools
+.PHONY: all modules kernel selftests tools deps lint check demo fuzz clean \
+	distclean help
 
-# Kbuild writes objects next to the sources; mirror them per kernel flavour
-# so builds for two kernels never share an object file.
-modules:
-	$(Q)mkdir -p $(MODBUILD)
-	$(Q)rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
-		--exclude='.*.cmd' --exclude='Module.symvers' --exclude='modules.order' \
-		--exclude='.tmp*' --include='*/' --include='*.[ch]' --include='Kbuild' \
-		--include='Makefile' --include='Kconfig' --exclude='*' \
-		$(TOP)/Kbuild $(TOP)/Kconfig $(TOP)/drivers $(TOP)/include $(MODBUILD)/
-	$(Q)mkdir -p $(MODBUILD)/tools/testing/vhost_mdev
-	$(Q)rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
-		--exclude='.*.cmd' --exclude='modules.order' \
-		$(TOP)/tools/testing/vhost_mdev/ $(MODBUILD)/tools/testing/vhost_mdev/
-	$(Q)$(MAKE) -C $(KDIR) M=$(MODBUILD) $(KCONF) $(KBUILD_ARGS) modules
+all: modules
+	$(Q)if [ -d $(UAPI) ]; then $(MAKE) tools; else \
+		echo "vhost-mdev: modules built; the user tools need the 6.12 uAPI headers: make deps"; fi
 
-selftests:
-	$(Q)$(MAKE) -C tools/testing/selftests/vhost_mdev \
-		OUTPUT=$(USERBUILD)/selftests KSFT_DIR=$(SRC)/tools/testing/selftests \
-		UAPI=$(UAPI) LIBDIR=$(TOP)/tools/vhost_mdev/lib
+# The flavour's kernel tree: Debian's headers, or the debug kernel (built
+# on first use, then cached).
+kernel:
+	$(Q)scripts/kernel-env.sh $(KERNEL) > /dev/null
+
+modules: kernel
+	$(Q)$(MAKE) -C $(KDIR) M=$(TOP) $(KCONF) $(KBUILD_ARGS) modules
+
+selftests: $(DEPS_STAMP)
+	$(Q)$(MAKE) -C $(SELFTESTS) OUTPUT=$(USERBUILD)/selftests \
+		KSFT_DIR=$(SRC)/tools/testing/selftests UAPI=$(UAPI) \
+		LIBDIR=$(TOP)/tools/vhost_mdev/lib
 
 tools:
 	$(Q)$(MAKE) -C tools/vhost_mdev OUTPUT=$(USERBUILD)/bin UAPI=$(UAPI)
 
+$(DEPS_STAMP):
+	$(Q)scripts/deps.sh
+
 deps:
 	$(Q)scripts/deps.sh
 
-lint: all
-	$(Q)scripts/lint.sh $(KDIR) $(MODBUILD) "$(KCONF)"
+lint: $(DEPS_STAMP) modules tools selftests
+	$(Q)scripts/lint.sh $(KDIR) $(TOP) "$(KCONF)"
 
-check: all
-	$(Q)tools/vhost_mdev/vm/vmrun --kernel $(KERNEL) --kimage $(KIMAGE) \
-		--kmods $(KMODS) --modules $(MODBUILD) --tests $(USERBUILD)/selftests \
-		--tools $(USERBUILD)/bin --workdir $(BUILD)/vm-$(KERNEL) \
-		--l2-kimage $(L2_KIMAGE) --l2-kmods $(L2_KMODS) \
-		$(foreach t,$(T),--test $(t)) $(if $(ARGS),--args "$(ARGS)") \
+check: $(DEPS_STAMP) modules tools selftests
+	$(Q)$(VMRUN) $(foreach t,$(T),--test $(t)) $(if $(ARGS),--args "$(ARGS)") \
 		$(if $(KEEP),--keep) $(if $(QEMU_ARGS),--qemu-args "$(QEMU_ARGS)")
 
-demo: all
-	$(Q)tools/vhost_mdev/vm/vmrun --kernel $(KERNEL) --kimage $(KIMAGE) \
-		--kmods $(KMODS) --modules $(MODBUILD) --tests $(USERBUILD)/selftests \
-		--tools $(USERBUILD)/bin --workdir $(BUILD)/vm-$(KERNEL) \
-		--l2-kimage $(L2_KIMAGE) --l2-kmods $(L2_KMODS) --demo $(if $(SIM),--sim)
+demo: $(DEPS_STAMP) modules tools selftests
+	$(Q)$(VMRUN) --demo $(if $(SIM),--sim)
+
+fuzz: $(DEPS_STAMP) modules tools selftests
+	$(Q)$(VMRUN) --test fuzz --env VMDEV_FUZZ_SEED=$(or $(SEED),1) \
+		--env VMDEV_FUZZ_CALLS=$(or $(CALLS),500000) --timeout 3600
 
 clean:
+	$(Q)if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(TOP) clean; fi
 	$(Q)rm -rf $(BUILD)
 
 distclean: clean
 	$(Q)rm -rf $(CACHE)
 
 help:
-	$(Q)sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	$(Q)sed -n '3,21p' Makefile | sed 's/^# \{0,1\}//'

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# lint.sh KDIR MODBUILD "KCONF": the gate every change passes, silent when
+# lint.sh KDIR M "KCONF": the gate every change passes, silent when
 # clean, non-zero on any finding:
 #   checkpatch.pl --strict --no-tree  on every C file and header of ours
 #   sparse (C=2) and W=1              through Kbuild, on the modules
@@ -18,7 +18,7 @@ fail=0
 
 mapfile -t cfiles < <(git ls-files -co --exclude-standard '*.c' '*.h')
 mapfile -t kfiles < <(printf '%s\n' "${cfiles[@]}" |
-	grep -E '^(drivers|include|tools/testing/vhost_mdev)/')
+	grep -E '^(drivers|include|tools/testing/selftests/vhost_mdev/modules)/')
 
 section() {
 	local name=$1 out=$2

@@ -2,7 +2,7 @@
 /*
  * The main job as a test: a stock QEMU runs a KVM guest (L2) whose
  * virtio-net data path is a vhost-mdev device over -netdev vhost-vdpa
- * (l2-run.sh, the same script `make demo` narrates). L2's own kernel
+ * (vm/l2/pingbulk.sh, the scenario `make demo` shows). L2's own kernel
  * driver brings the link up, pings its peer and fetches a file from it;
  * the doorbell page is mapped into L2 (the driver's eventfd kick path sees
  * no kick on the data queues) and interrupts reach L2 through KVM irqfds
@@ -17,7 +17,7 @@
 #include "kselftest_harness.h"
 #include "vmdev_test.h"
 
-#define SCRIPT	"/usr/bin/l2-run.sh"
+#define SCRIPT	"/usr/share/vmrun/l2/pingbulk.sh"
 
 FIXTURE(l2) {
 	char out[1 << 16];
@@ -40,11 +40,11 @@ FIXTURE_SETUP(l2)
 	char bdfs[2][16];
 
 	if (access(SCRIPT, X_OK) || access("/usr/bin/qemu-system-x86_64", X_OK))
-		SKIP(return, "QEMU and l2-run.sh are not in this guest");
+		SKIP(return, "QEMU and the L2 scenarios are not in this guest");
 	/* The test VM's -cpu max under TCG emulates SVM, not VMX. */
 	if (!vmdev_module_installed("kvm_amd"))
 		SKIP(return, "this kernel has no kvm_amd module");
-	if (!variant->sim && vmdev_pci_find(0x1af4, 0x1041, bdfs, 2) < 2)
+	if (!variant->sim && vmdev_pci_find(VMDEV_ACCEL_ID, bdfs, 2) < 2)
 		SKIP(return, "needs two modern virtio-net PCI functions");
 }
 

@@ -135,7 +135,7 @@ TEST_F(mdevctl, pci_parent)
 {
 	char bdfs[2][16];
 
-	if (vmdev_pci_find(0x1af4, 0x1041, bdfs, 1) < 1)
+	if (vmdev_pci_find(VMDEV_ACCEL_ID, bdfs, 1) < 1)
 		SKIP(return, "no modern virtio-net PCI function");
 	if (!vmdev_module_installed("vhost_mdev_pci"))
 		SKIP(return, "vhost_mdev_pci is not installed");

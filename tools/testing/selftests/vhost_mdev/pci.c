@@ -216,7 +216,8 @@ FIXTURE_TEARDOWN(pci_fn)
 
 TEST_F(pci_fn, type_and_instances)
 {
-	char parent[128], buf[256], uuid[37];
+	char parent[128], buf[256], uuid[37], want[64];
+	int pairs;
 
 	snprintf(parent, sizeof(parent), "/sys/class/mdev_bus/%s",
 		 self->fns[0].bdf);
@@ -227,9 +228,11 @@ TEST_F(pci_fn, type_and_instances)
 				     sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, self->fns[0].bdf));
 	EXPECT_NE(NULL, strstr(buf, "virtio net"));
-	/* vmrun's virtio-net-pci: one pair and the control queue */
-	EXPECT_NE(NULL, strstr(buf, ": 1 queue pair and a control queue (3 vqs)"))
-		TH_LOG("%s", buf);
+	/* The machine's virtio-net-pci: its pairs and the control queue */
+	pairs = atoi(vmdev_machine("VMRUN_ACCEL_PAIRS", "1"));
+	snprintf(want, sizeof(want), ": %d queue pair%s and a control queue (%d vqs)",
+		 pairs, pairs == 1 ? "" : "s", 2 * pairs + 1);
+	EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("%s", buf);
 	/* One instance per function, taken by the fixture's mdev. */
 	ASSERT_EQ(0, vmdev_type_attr(parent, VMDEV_PCI_NET_TYPE, "available_instances",
 				     buf, sizeof(buf)));
@@ -731,7 +734,7 @@ TEST(pci_refusals)
 	ASSERT_EQ(0, vmdev_modprobe(VMDEV_PCI_DRV));
 
 	/* A legacy-only virtio function: probe refuses it, and says why. */
-	n = vmdev_pci_find(0x1af4, 0x1005, bdfs, 1);
+	n = vmdev_pci_find(VMDEV_LEGACY_ID, bdfs, 1);
 	if (n) {
 		EXPECT_EQ(-ENODEV, vmdev_pci_bind(bdfs[0], VMDEV_PCI_DRV));
 		len = klogctl(3, log, sizeof(log) - 1);
@@ -742,7 +745,7 @@ TEST(pci_refusals)
 	}
 
 	/* Modern functions that share an IOMMU group: no mdev. */
-	n = vmdev_pci_find(0x1af4, 0x1044, bdfs, 4);
+	n = vmdev_pci_find(VMDEV_SHARED_GROUP_ID, bdfs, 4);
 	for (i = 0; i < n; i++) {
 		char path[128];
 

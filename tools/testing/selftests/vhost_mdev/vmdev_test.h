@@ -260,15 +260,35 @@ static inline void vmdev_pci_driver(const char *bdf, char *drv, size_t len)
 	}
 }
 
-/* Up to @max functions vendor:device, as BDFs; returns how many. */
-static inline int vmdev_pci_find(unsigned int vendor, unsigned int device,
-				 char bdfs[][16], int max)
+/*
+ * A fact about the test machine (vm/machine.py, in the environment the VM's
+ * init gives the tests), or @def when the tests run elsewhere.
+ */
+static inline const char *vmdev_machine(const char *key, const char *def)
 {
+	const char *v = getenv(key);
+
+	return v && *v ? v : def;
+}
+
+/* The accelerator functions' vendor:device ID. */
+#define VMDEV_ACCEL_ID		vmdev_machine("VMRUN_ACCEL_ID", "1af4:1041")
+/* Modern functions that share one IOMMU group; a legacy-only one. */
+#define VMDEV_SHARED_GROUP_ID	vmdev_machine("VMRUN_SHARED_GROUP_ID", "1af4:1044")
+#define VMDEV_LEGACY_ID		vmdev_machine("VMRUN_LEGACY_ID", "1af4:1005")
+
+/* Up to @max functions of @id (vendor:device, hex), as BDFs; how many. */
+static inline int vmdev_pci_find(const char *id, char bdfs[][16], int max)
+{
+	unsigned int vendor = 0, device = 0;
+
 	char path[300], buf[16];
 	struct dirent *e;
 	int n = 0;
 	DIR *d;
 
+	if (sscanf(id, "%x:%x", &vendor, &device) != 2)
+		return 0;
 	d = opendir("/sys/bus/pci/devices");
 	if (!d)
 		return 0;
@@ -392,7 +412,7 @@ static inline int fns_up(struct fn fns[2], const char **why)
 		memset(&fns[i], 0, sizeof(fns[i]));
 		vmdev_init(&fns[i].d);
 	}
-	if (vmdev_pci_find(0x1af4, 0x1041, bdfs, 2) < 2) {
+	if (vmdev_pci_find(VMDEV_ACCEL_ID, bdfs, 2) < 2) {
 		*why = "needs two modern virtio-net PCI functions";
 		return -ENOENT;
 	}

@@ -2,30 +2,36 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Boot the vhost-mdev test VM and run the kselftests inside it.
 
-The VM is the machine of DESIGN.md: q35 with an emulated intel-iommu and two
-modern virtio-net-pci functions on one hub (the accelerator functions), under
-TCG. The initramfs holds busybox, the kernel flavour's modules that ours
-depend on (decompressed), our modules, the selftest binaries and init.sh.
+The VM is the machine that machine.py describes (q35 under TCG with an
+emulated intel-iommu, the accelerator functions and the devices that must be
+refused). The initramfs holds busybox, the kernel flavour's modules that ours
+depend on (decompressed), our modules, the selftest binaries, init.sh, and
+for the L2 scenarios QEMU, mdevctl and an L2 guest.
 
-Results come back on the guest's ttyS1, the kernel console on ttyS0 goes to a
-log file. The run fails on a failed test, a guest that does not finish in
-time, a splat in the guest kernel log or a warning from QEMU. The last line is
-always "N passed, N failed, N skipped".
+Results come back on the guest's ttyS1 (see Documentation/dev-tools/
+vhost-mdev.rst for the lines it carries), the kernel console on ttyS0 goes
+to a log file. The run fails on a failed test, a guest that does not finish
+in time, a splat in the guest kernel log or a warning from QEMU. The last
+line is always "N passed, N failed, N skipped".
 """
 
 import argparse
+import json
 import lzma
 import os
 import queue
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import machine  # noqa: E402
 
 # Debian modules the tests, the demo and the upstream peers need, with their
 # dependencies added from modules.dep.
@@ -145,12 +151,13 @@ class Initramfs:
             if os.path.exists(os.path.join(kmods, f)):
                 self.copy(os.path.join(kmods, f), os.path.join(base, f))
         ours = []
-        for dirpath, _, files in os.walk(self.args.modules):
-            for f in files:
-                if f.endswith(".ko"):
-                    self.copy(os.path.join(dirpath, f),
-                              os.path.join(base, "extra", f))
-                    ours.append(f[:-3])
+        top = os.path.dirname(os.path.abspath(self.args.modules))
+        with open(self.args.modules) as f:
+            for line in f:
+                ko = os.path.join(top, line.strip()[:-2] + ".ko")
+                self.copy(ko, os.path.join(base, "extra",
+                                           os.path.basename(ko)))
+                ours.append(os.path.basename(ko)[:-3])
         sh(["depmod", "-b", self.root, self.kver])
         return n, sorted(ours)
 
@@ -178,8 +185,10 @@ class Initramfs:
             for d in ("callouts", "notifiers"):
                 os.makedirs(os.path.join(self.root, "etc/mdevctl.d/scripts.d",
                                          d), exist_ok=True)
-        self.copy(os.path.join(HERE, "l2-run.sh"), "/usr/bin/l2-run.sh",
-                  0o755)
+        for f in os.listdir(os.path.join(HERE, "l2")):
+            if f.endswith(".sh") and f != "init.sh":
+                self.copy(os.path.join(HERE, "l2", f), "/usr/share/vmrun/l2/"
+                          + f, 0o755)
 
         # L2 runs Debian's kernel whatever L1 runs, with its virtio_net.
         kver = os.path.basename(os.path.normpath(self.args.l2_kmods))
@@ -189,7 +198,7 @@ class Initramfs:
         shutil.rmtree(l2.root, ignore_errors=True)
         os.makedirs(l2.root)
         l2.copy("/bin/busybox", "/bin/busybox", 0o755)
-        l2.copy(os.path.join(HERE, "l2-init.sh"), "/init", 0o755)
+        l2.copy(os.path.join(HERE, "l2", "init.sh"), "/init", 0o755)
         base = "lib/modules/" + kver
         for rel in closure(self.args.l2_kmods, L2_MODULES):
             src = os.path.join(self.args.l2_kmods, rel)
@@ -242,9 +251,12 @@ class Initramfs:
         else:
             tests = available
         conf["VMRUN_TESTS"] = " ".join(tests)
-        os.makedirs(os.path.join(self.root, "etc"), exist_ok=True)
+        os.makedirs(os.path.join(self.root, "etc/vmrun"), exist_ok=True)
         with open(os.path.join(self.root, "etc/vmrun.conf"), "w") as f:
             for k, v in conf.items():
+                f.write("%s=%s\n" % (k, shlex.quote(v)))
+        with open(os.path.join(self.root, "etc/vmrun/machine"), "w") as f:
+            for k, v in machine.guest_facts().items():
                 f.write("%s=%s\n" % (k, shlex.quote(v)))
         self.l2 = self.add_l2()
         image = self.root + ".cpio"
@@ -273,6 +285,7 @@ class Run:
         self.kmemleak = None
         self.demo = None
         self.expected_qemu = []
+        self.qmp = Qmp(qmp_path(args.workdir))
         self.start = time.monotonic()
 
     def elapsed(self):
@@ -364,8 +377,34 @@ class Run:
             self.demo = "ok"
         elif what == "demo-failed":
             self.demo = "failed: " + " ".join(words[1:])
+        elif what in ("device_del", "device_add"):
+            self.hotplug(what, words[1] if len(words) > 1 else "")
         elif what == "done":
             self.done = True
+
+    def hotplug(self, what, qemu_id):
+        """A test unplugs or plugs an accelerator function (by QEMU id)."""
+        accel = machine.find_accel(qemu_id)
+        if accel is None:
+            self.reasons.append("a test asked to %s %r, not a function of "
+                                "the machine" % (what, qemu_id))
+            return
+        try:
+            if what == "device_del":
+                reply = self.qmp.execute("device_del", id=qemu_id)
+            else:
+                # HMP's device_add takes the -device string as it is.
+                reply = self.qmp.execute(
+                    "human-monitor-command",
+                    **{"command-line": "device_add " +
+                       machine.accel_device(accel)})
+                if reply.get("return"):
+                    reply = {"error": reply["return"].strip()}
+        except (OSError, ValueError) as e:
+            reply = {"error": str(e)}
+        print("# vmrun: %s %s: %s" % (what, qemu_id,
+                                      "done" if "return" in reply else reply),
+              flush=True)
 
 
 def qemu_cmd(args, image, workdir, attempt):
@@ -378,24 +417,9 @@ def qemu_cmd(args, image, workdir, attempt):
            "-M", "q35,kernel-irqchip=split", "-accel", "tcg,thread=multi",
            "-cpu", "max", "-m", args.mem, "-smp", "2", "-no-reboot",
            "-device", "intel-iommu,intremap=on,device-iotlb=on,caching-mode=on"]
-    # Each function behind a PCIe root port of its own: PCI Express (so it
-    # has a function-level reset), alone in its IOMMU group (the ports have
-    # ACS) and hot-pluggable through QMP (device_del vmrun-fnN).
-    for i in range(2):
-        cmd += ["-device", "pcie-root-port,id=vmrun-rp%d,chassis=%d,slot=%d"
-                % (i, i + 1, i + 1),
-                "-netdev", "hubport,id=n%d,hubid=0" % i,
-                "-device", "virtio-net-pci,bus=vmrun-rp%d,id=vmrun-fn%d,"
-                "netdev=n%d,disable-legacy=on,iommu_platform=on,ats=on,"
-                "page-per-vq=on,romfile=" % (i, i, i)]
-    # Functions the PCI tests must refuse: modern ones sharing an IOMMU
-    # group (behind a PCIe-to-PCI bridge) and a legacy-only one.
-    cmd += ["-device", "pcie-pci-bridge,id=vmrun-br0",
-            "-device", "virtio-rng-pci,bus=vmrun-br0,addr=1,"
-            "disable-legacy=on",
-            "-device", "virtio-rng-pci,bus=vmrun-br0,addr=2,"
-            "disable-legacy=on",
-            "-device", "virtio-rng-pci,disable-modern=on"]
+    cmd += machine.qemu_args()
+    # Tests hot-unplug and plug the accelerator functions through QMP.
+    cmd += ["-qmp", "unix:%s,server=on,wait=off" % qmp_path(workdir)]
     cmd += ["-kernel", args.kimage, "-initrd", image,
             "-append", " ".join(append + shlex.split(args.append))]
     if args.keep:
@@ -405,6 +429,48 @@ def qemu_cmd(args, image, workdir, attempt):
         cmd += ["-serial", "file:" + console, "-serial", "stdio"]
     cmd += shlex.split(args.qemu_args)
     return cmd, console
+
+
+def qmp_path(workdir):
+    return os.path.join(workdir, "qmp.sock")
+
+
+class Qmp:
+    """QEMU's monitor, for what a test asks of the machine (device_del)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = None
+        self.buf = b""
+
+    def _line(self):
+        while b"\n" not in self.buf:
+            data = self.sock.recv(4096)
+            if not data:
+                raise OSError("QMP closed")
+            self.buf += data
+        line, _, self.buf = self.buf.partition(b"\n")
+        return json.loads(line)
+
+    def _reply(self):
+        while True:
+            msg = self._line()
+            if "return" in msg or "error" in msg:
+                return msg
+
+    def execute(self, cmd, **arguments):
+        if self.sock is None:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(30)
+            self.sock.connect(self.path)
+            self._line()    # the greeting
+            self.sock.sendall(b'{"execute": "qmp_capabilities"}\n')
+            self._reply()
+        msg = {"execute": cmd}
+        if arguments:
+            msg["arguments"] = arguments
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        return self._reply()
 
 
 def reader(stream, q, tag):
@@ -474,7 +540,8 @@ def main():
     ap.add_argument("--kernel", default="debian", help="flavour name")
     ap.add_argument("--kimage", required=True, help="kernel image to boot")
     ap.add_argument("--kmods", required=True, help="its /lib/modules/<ver>")
-    ap.add_argument("--modules", required=True, help="where our .ko files are")
+    ap.add_argument("--modules", required=True,
+                    help="Kbuild's modules.order of our modules")
     ap.add_argument("--tests", required=True, help="selftest binaries")
     ap.add_argument("--tools", help="tools for the guest's /usr/bin")
     ap.add_argument("--workdir", required=True)
@@ -493,6 +560,8 @@ def main():
     ap.add_argument("--demo", action="store_true", help="run the demo")
     ap.add_argument("--sim", action="store_true",
                     help="the demo on the simulator parent")
+    ap.add_argument("--env", action="append", default=[],
+                    help="KEY=value in the environment of the tests")
     args = ap.parse_args()
 
     os.makedirs(args.workdir, exist_ok=True)
@@ -503,6 +572,9 @@ def main():
         "VMRUN_DEMO": "1" if args.demo else "0",
         "VMRUN_DEMO_SIM": "1" if args.sim else "0",
     }
+    for kv in args.env:
+        k, _, v = kv.partition("=")
+        conf[k] = v
     tests = [os.path.basename(t) for t in args.test]
     ir = Initramfs(args, os.path.join(args.workdir, "initramfs"))
     image, nmods, ours, tests = ir.build(tests, conf)

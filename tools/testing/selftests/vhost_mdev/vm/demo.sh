@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # The demo, inside the test VM: a KVM guest (L2) started with a stock QEMU
-# whose virtio-net data path is a vhost-mdev device, narrated by l2-run.sh,
-# then summed up. Ends with "VMRUN: demo-ok" or "VMRUN: demo-failed <why>".
+# whose virtio-net data path is a vhost-mdev device (the l2/pingbulk.sh
+# scenario, shown as it runs), then summed up. Ends with "VMRUN: demo-ok" or "VMRUN: demo-failed <why>".
 
 say() { echo "demo: $*"; }
 fail() { echo "VMRUN: demo-failed $*"; exit 1; }
@@ -18,7 +18,7 @@ fi
 say "kernel $(uname -r); our modules are installed in /lib/modules/$(uname -r)/extra"
 echo
 
-l2-run.sh $mode > /tmp/demo.out 2>&1 &
+/usr/share/vmrun/l2/pingbulk.sh $mode > /tmp/demo.out 2>&1 &
 pid=$!
 tail -f /tmp/demo.out --pid=$pid 2>/dev/null || {
 	# busybox tail has no --pid: follow until the script is done.

@@ -22,7 +22,12 @@ ifconfig lo up 2>/dev/null
 exec 3>/dev/ttyS1
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 
+# The run's settings and --env values, and the machine's description, are
+# the tests' environment.
+set -a
 . /etc/vmrun.conf
+. /etc/vmrun/machine
+set +a
 
 res() { echo "VMRUN: $*" >&3; }
 
@@ -36,7 +41,7 @@ if [ "$VMRUN_KMEMLEAK" = 1 ] && [ -w $kmemleak ]; then
 fi
 
 if [ "$VMRUN_DEMO" = 1 ]; then
-	VMRUN_DEMO_SIM=$VMRUN_DEMO_SIM /usr/share/vmrun/demo.sh >&3 2>&3 < /dev/null
+	/usr/share/vmrun/demo.sh >&3 2>&3 < /dev/null
 	VMRUN_TESTS=
 fi
 

@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# /init of the L2 guest that l2-run.sh starts with a stock QEMU over
+# /init of the L2 guest that the L2 scenarios start with a stock QEMU over
 # -netdev vhost-vdpa. Its NIC is a plain virtio-net-pci device whose data
 # path is the vhost-mdev device. It brings the link up with its own kernel
 # virtio-net driver, pings the peer and fetches a file from it, and reports

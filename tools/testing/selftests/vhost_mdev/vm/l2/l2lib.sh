@@ -1,0 +1,198 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Building blocks of the L2 scenarios, sourced by them inside the test VM
+# (L1): hand accelerator functions to vhost_mdev_pci, create mdevs with
+# mdevctl, start stock QEMU KVM guests (L2) on them and read what the
+# guests report. A scenario sets L2_TAG (its name, the prefix of its
+# narration) before sourcing this file.
+#
+# Output conventions (Documentation/dev-tools/vhost-mdev.rst):
+#   "<tag>: ..."      narration of a step
+#   "  $ cmd"         a command run on the user's behalf
+#   "  <name>| ..."   a line of an L2 guest's console
+#   "RESULT k=v ..."  a result, for the selftest that runs the scenario
+# L2 guests report on their console as "L2: k=v" (l2/init.sh).
+
+L2_DIR=/usr/share/vmrun/l2
+TRACE=/sys/kernel/tracing
+l2_uuids=
+l2_bdfs=
+l2_guests=
+l2_pids=
+
+say() { echo "${L2_TAG:-l2}: $*"; }
+result() { echo "RESULT $*"; }
+run() { echo "  \$ $*"; "$@"; }
+
+fail() {
+	say "FAILED: $*"
+	result "error=$*"
+	exit 1
+}
+
+# Undo what the scenario set up, whatever the way out.
+l2_cleanup() {
+	for p in $l2_pids; do
+		kill "$p" 2>/dev/null
+	done
+	for g in $l2_guests; do
+		[ -s "/tmp/$g.pid" ] && kill -9 "$(cat "/tmp/$g.pid")" 2>/dev/null
+	done
+	[ -w $TRACE/tracing_on ] && echo 0 > $TRACE/tracing_on
+	for u in $l2_uuids; do
+		mdevctl stop -u "$u" > /dev/null 2>&1
+	done
+	for b in $l2_bdfs; do
+		[ -e "/sys/bus/pci/devices/$b/driver" ] &&
+			echo "$b" > "/sys/bus/pci/devices/$b/driver/unbind"
+		[ -e "/sys/bus/pci/devices/$b" ] || continue
+		echo > "/sys/bus/pci/devices/$b/driver_override"
+		echo "$b" > /sys/bus/pci/drivers_probe
+	done
+}
+trap l2_cleanup EXIT
+
+# The function behind root port $1, when it is there ("" when unplugged).
+port_fn() {
+	for d in /sys/bus/pci/devices/$1/????:??:??.0; do
+		[ -e "$d" ] && basename "$d"
+	done
+}
+
+# The accelerator functions of the machine, by BDF, in port order.
+accel_fns() {
+	for p in $VMRUN_ACCEL_PORTS; do
+		port_fn "$p"
+	done
+}
+
+# Hand function $1 to vhost_mdev_pci, as a user does (driver_override).
+bind_fn() {
+	run modprobe vhost_mdev_pci || fail "modprobe vhost_mdev_pci"
+	drv=$(basename "$(readlink "/sys/bus/pci/devices/$1/driver")" 2>/dev/null)
+	[ -n "$drv" ] && [ "$drv" != vhost_mdev_pci ] &&
+		run sh -c "echo $1 > /sys/bus/pci/drivers/$drv/unbind"
+	run sh -c "echo vhost_mdev_pci > /sys/bus/pci/devices/$1/driver_override"
+	run sh -c "echo $1 > /sys/bus/pci/drivers_probe"
+	[ "$(basename "$(readlink "/sys/bus/pci/devices/$1/driver")")" = vhost_mdev_pci ] ||
+		fail "$1 did not bind to vhost_mdev_pci"
+	l2_bdfs="$l2_bdfs $1"
+}
+
+# The netdev the L1 kernel's virtio-net driver made of function $1.
+fn_netdev() {
+	modprobe virtio_net || fail "modprobe virtio_net"
+	for n in $(seq 50); do
+		d=$(ls "/sys/bus/pci/devices/$1"/virtio*/net 2>/dev/null | head -n 1)
+		[ -n "$d" ] && { echo "$d"; return; }
+		sleep 0.1
+	done
+	fail "no netdev on $1"
+}
+
+# mdevctl start on parent $1, type $2: sets UUID and NODE (/dev/...).
+new_mdev() {
+	UUID=$(cat /proc/sys/kernel/random/uuid)
+	run mdevctl start -p "$1" -t "$2" -u "$UUID" ||
+		fail "mdevctl start -p $1 -t $2"
+	l2_uuids="$l2_uuids $UUID"
+	NODE=/dev/$(ls "/sys/bus/mdev/devices/$UUID/vhost-mdev")
+	say "   mdev $UUID -> $NODE"
+}
+
+kvm_ready() {
+	modprobe kvm_amd || fail "modprobe kvm_amd"
+	[ -c /dev/kvm ] || fail "no /dev/kvm"
+}
+
+# Kicks through the kick eventfd of queue $2 of device node $1 (debugfs).
+vq_kicks() {
+	sed -n "s/^$2 \([0-9]*\) .*/\1/p" \
+		"/sys/kernel/debug/vhost_mdev/$(basename "$1")/vqs"
+}
+
+# Count KVM's irqfd_wakeup (every interrupt injected through an irqfd).
+irqfd_trace_start() {
+	mount -t tracefs tracefs $TRACE 2>/dev/null
+	echo irqfd_wakeup > $TRACE/set_ftrace_filter || fail "no irqfd_wakeup to trace"
+	echo function > $TRACE/current_tracer
+	echo > $TRACE/trace
+	echo 1 > $TRACE/tracing_on
+}
+
+irqfd_trace_count() {
+	echo 0 > $TRACE/tracing_on
+	grep -c irqfd_wakeup $TRACE/trace
+}
+
+# The "-netdev ... -device ..." of an L2 NIC on node $1 (id $2, MAC $3).
+l2_nic() {
+	echo "-netdev type=vhost-vdpa,vhostdev=$1,id=$2 -device virtio-net-pci,netdev=$2,mac=$3,disable-legacy=on,page-per-vq=on,romfile="
+}
+
+# Start L2 guest $1 in the background: kernel command line $2, NICs $3,
+# more QEMU arguments after. Its console goes to /tmp/$1.out (and is shown
+# as "  $1| ..."), QEMU's stderr to /tmp/$1.err, its exit status to
+# /tmp/$1.rc when it ends.
+l2_start() {
+	name=$1 append=$2 nics=$3
+	shift 3
+	set -- qemu-system-x86_64 -accel kvm -cpu host -m 256M -smp 1 \
+		-nodefaults -display none -no-reboot -serial stdio \
+		-L /usr/share/qemu -kernel $L2_DIR/vmlinuz \
+		-initrd $L2_DIR/initrd.cpio -append "$append" "$@"
+	echo "    $* $nics" | sed "s|-append $append|-append \"$append\"|"
+	ulimit -l unlimited
+	rm -f "/tmp/$name.out" "/tmp/$name.err" "/tmp/$name.rc" "/tmp/$name.pid"
+	: > "/tmp/$name.out"
+	# shellcheck disable=SC2086
+	{ "$@" $nics 2> "/tmp/$name.err" & echo $! > "/tmp/$name.pid"; wait $!;
+	  echo $? > "/tmp/$name.rc"; } |
+		tr -d '\r' | while IFS= read -r line; do
+			echo "$line" >> "/tmp/$name.out"
+			echo "  $name| $line"
+		done &
+	l2_pids="$l2_pids $!"
+	l2_guests="$l2_guests $name"
+	sleep 0.2
+}
+
+# Wait up to $3 s for guest $1's console to have a line matching $2.
+l2_wait() {
+	for n in $(seq $(($3 * 10))); do
+		grep -q "$2" "/tmp/$1.out" 2>/dev/null && return 0
+		[ -e "/tmp/$1.rc" ] && break
+		sleep 0.1
+	done
+	grep -q "$2" "/tmp/$1.out" 2>/dev/null
+}
+
+# Wait up to $2 s for guest $1's QEMU to exit (then kill it); its status.
+l2_end() {
+	for n in $(seq $(($2 * 10))); do
+		[ -e "/tmp/$1.rc" ] && break
+		sleep 0.1
+	done
+	if [ ! -e "/tmp/$1.rc" ]; then
+		say "   QEMU of $1 did not exit in $2 s: killed"
+		kill -9 "$(cat "/tmp/$1.pid")" 2>/dev/null
+		sleep 0.5
+		echo killed > "/tmp/$1.rc"
+	fi
+	cat "/tmp/$1.rc"
+}
+
+# The last value guest $1 reported for key $2 ("L2: ... $2=value").
+l2_value() {
+	sed -n "s/^L2: .*$2=\([^ ]*\).*/\1/p" "/tmp/$1.out" | tail -n 1
+}
+
+# What QEMU of guest $1 printed on stderr, shown; the count of lines.
+l2_stderr() {
+	if [ -s "/tmp/$1.err" ]; then
+		say "   QEMU of $1 said on stderr:"
+		sed 's/^/    | /' "/tmp/$1.err" >&2
+	fi
+	grep -c . "/tmp/$1.err"
+}

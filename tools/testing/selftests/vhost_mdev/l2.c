@@ -17,7 +17,7 @@
 #include "kselftest_harness.h"
 #include "vmdev_test.h"
 
-#define SCRIPT	"/usr/share/vmrun/l2/pingbulk.sh"
+#define SCRIPT	VMDEV_SCENARIOS "pingbulk.sh"
 
 FIXTURE(l2) {
 	char out[1 << 16];
@@ -52,104 +52,44 @@ FIXTURE_TEARDOWN(l2)
 {
 }
 
-/* Run the script, keep its output; its exit status. */
-static int run_script(char *out, size_t len, bool sim)
-{
-	int pipefd[2], status;
-	size_t got = 0;
-	ssize_t n;
-	pid_t pid;
-
-	if (pipe(pipefd))
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		close(pipefd[0]);
-		execl(SCRIPT, SCRIPT, sim ? "--sim" : NULL, (char *)NULL);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	while ((n = read(pipefd[0], out + got, len - 1 - got)) > 0) {
-		fwrite(out + got, 1, n, stdout);	/* the narration, as # lines */
-		got += n;
-	}
-	out[got] = '\0';
-	close(pipefd[0]);
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The value of "key=" on a RESULT line, or "" . */
-static const char *result(const char *out, const char *key, char *buf,
-			  size_t len)
-{
-	char pat[64];
-	const char *p = out, *q;
-	size_t n;
-
-	snprintf(pat, sizeof(pat), " %s=", key);
-	buf[0] = '\0';
-	while ((p = strstr(p, "RESULT "))) {
-		q = strstr(p, pat);
-		if (q && q < strchr(p, '\n')) {
-			q += strlen(pat);
-			n = strcspn(q, "\t\n ");
-			snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), q);
-		}
-		p += 7;
-	}
-	return buf;
-}
-
-static long num(const char *out, const char *key)
-{
-	char buf[64];
-
-	result(out, key, buf, sizeof(buf));
-	return buf[0] ? atol(buf) : -1;
-}
-
 TEST_F_TIMEOUT(l2, stock_qemu_guest, 600)
 {
 	char a[64], b[64];
 	double t0, t1;
 
 	fflush(stdout);
-	EXPECT_EQ(0, run_script(self->out, sizeof(self->out), variant->sim));
+	EXPECT_EQ(0, vmdev_scenario(SCRIPT, variant->sim ? "--sim" : NULL,
+				    self->out, sizeof(self->out)));
 	EXPECT_EQ(NULL, strstr(self->out, "RESULT error="));
 
-	EXPECT_EQ(0, num(self->out, "qemu_rc"));
+	EXPECT_EQ(0, vmdev_result_num(self->out, "qemu_rc"));
 	/* QEMU printed nothing: no vhost error, no device-model warning. */
-	EXPECT_EQ(0, num(self->out, "qemu_stderr_lines"));
-	EXPECT_EQ(1, num(self->out, "l2_done"));
-	EXPECT_EQ(1, num(self->out, "carrier"));
-	EXPECT_EQ(5, num(self->out, "ping_sent"));
-	EXPECT_EQ(5, num(self->out, "ping_received"));
-	EXPECT_EQ(8 << 20, num(self->out, "bulk_bytes"));
-	result(self->out, "bulk_md5", a, sizeof(a));
-	result(self->out, "blob_md5", b, sizeof(b));
+	EXPECT_EQ(0, vmdev_result_num(self->out, "qemu_stderr_lines"));
+	EXPECT_EQ(1, vmdev_result_num(self->out, "l2_done"));
+	EXPECT_EQ(1, vmdev_result_num(self->out, "carrier"));
+	EXPECT_EQ(5, vmdev_result_num(self->out, "ping_sent"));
+	EXPECT_EQ(5, vmdev_result_num(self->out, "ping_received"));
+	EXPECT_EQ(8 << 20, vmdev_result_num(self->out, "bulk_bytes"));
+	vmdev_result(self->out, "bulk_md5", a, sizeof(a));
+	vmdev_result(self->out, "blob_md5", b, sizeof(b));
 	EXPECT_EQ(32, strlen(a));
 	EXPECT_STREQ(b, a);
 	/* Interrupts went through KVM irqfds. */
-	EXPECT_LT(0, num(self->out, "irqfd_wakeup"));
+	EXPECT_LT(0, vmdev_result_num(self->out, "irqfd_wakeup"));
 	/*
 	 * The accelerator's doorbell page is mapped into L2: no kick through
 	 * the eventfd path at all. The simulator has none: QEMU falls back to
 	 * its kick eventfds, silently, and they are counted.
 	 */
 	if (variant->sim) {
-		EXPECT_LT(0, num(self->out, "kicks_tx"));
+		EXPECT_LT(0, vmdev_result_num(self->out, "kicks_tx"));
 	} else {
-		EXPECT_EQ(0, num(self->out, "kicks_rx"));
-		EXPECT_EQ(0, num(self->out, "kicks_tx"));
+		EXPECT_EQ(0, vmdev_result_num(self->out, "kicks_rx"));
+		EXPECT_EQ(0, vmdev_result_num(self->out, "kicks_tx"));
 	}
 
-	t0 = atof(result(self->out, "bulk_t0", a, sizeof(a)));
-	t1 = atof(result(self->out, "bulk_t1", b, sizeof(b)));
+	t0 = atof(vmdev_result(self->out, "bulk_t0", a, sizeof(a)));
+	t1 = atof(vmdev_result(self->out, "bulk_t1", b, sizeof(b)));
 	if (t1 > t0)
 		TH_LOG("bulk transfer: %.1f MiB/s (under TCG: a smoke number)",
 		       8 / (t1 - t0));

@@ -528,6 +528,79 @@ static inline int vmdev_bus_write(void *page, uint16_t val)
 	return 0;
 }
 
+/* Where the VM keeps the L2 scenarios (vm/l2/). */
+#define VMDEV_SCENARIOS		"/usr/share/vmrun/l2/"
+
+/*
+ * Run scenario @script (with @arg, or none), showing its output as it
+ * comes and keeping it in @out; its exit status (or -errno). A "VMRUN:"
+ * line it prints reaches the runner.
+ */
+static inline int vmdev_scenario(const char *script, const char *arg,
+				 char *out, size_t len)
+{
+	int pipefd[2], status;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	fflush(stdout);
+	if (pipe(pipefd))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		execl(script, script, arg, (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while ((n = read(pipefd[0], out + got, len - 1 - got)) > 0) {
+		fwrite(out + got, 1, n, stdout);
+		fflush(stdout);
+		got += n;
+	}
+	out[got] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The value of "key=" on the last RESULT line that has it, or "". */
+static inline const char *vmdev_result(const char *out, const char *key,
+				       char *buf, size_t len)
+{
+	const char *p = out, *q, *eol;
+	char pat[64];
+	size_t n;
+
+	snprintf(pat, sizeof(pat), " %s=", key);
+	buf[0] = '\0';
+	while ((p = strstr(p, "RESULT "))) {
+		q = strstr(p, pat);
+		eol = strchr(p, '\n');
+		if (q && (!eol || q < eol)) {
+			q += strlen(pat);
+			n = strcspn(q, "\t\n ");
+			snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), q);
+		}
+		p += 7;
+	}
+	return buf;
+}
+
+/* The same as a number, -1 when missing. */
+static inline long vmdev_result_num(const char *out, const char *key)
+{
+	char buf[64];
+
+	vmdev_result(out, key, buf, sizeof(buf));
+	return buf[0] ? atol(buf) : -1;
+}
+
 /* Tell the runner QEMU may print this (a fault a test causes on purpose). */
 static inline void vmdev_expect_qemu(const char *regex)
 {

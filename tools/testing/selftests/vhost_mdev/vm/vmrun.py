@@ -222,6 +222,10 @@ class Initramfs:
         for name in names:
             self.copy(os.path.join(tdir, name), "/selftests/vhost_mdev/" +
                       name, 0o755)
+        helpers = os.path.join(tdir, "helpers")
+        for name in sorted(os.listdir(helpers)) if os.path.isdir(helpers) \
+                else []:
+            self.copy(os.path.join(helpers, name), "/usr/bin/" + name, 0o755)
         return names
 
     def add_tools(self):

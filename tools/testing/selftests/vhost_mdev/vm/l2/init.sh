@@ -8,7 +8,8 @@
 # on its console in "L2: key=value" lines, then powers off.
 #
 # Kernel command line: l2.ip= (its address/prefix), l2.peer= (the peer's
-# address), l2.pings= (count), l2.bulk= (URL to fetch, or empty), and
+# address), l2.pings= (count), l2.bulk= (URL to fetch, or empty),
+# l2.stream= (then ping the peer 10 times a second for that many seconds), and
 # l2.pair=1 when L2 has a second interface wired to the first: the peer
 # then lives in L2, in a network namespace of its own, serving the file.
 
@@ -28,6 +29,7 @@ for arg in $(cat /proc/cmdline); do
 	l2.pings=*) pings=${arg#l2.pings=} ;;
 	l2.bulk=*) bulk=${arg#l2.bulk=} ;;
 	l2.pair=*) pair=${arg#l2.pair=} ;;
+	l2.stream=*) stream=${arg#l2.stream=} ;;
 	esac
 done
 
@@ -76,6 +78,13 @@ if [ -n "$bulk" ]; then
 	sum=$(wget -q -O - "$bulk" | tee /tmp/bulk | md5sum | cut -d' ' -f1)
 	t1=$(cut -d' ' -f1 /proc/uptime)
 	say "bulk_bytes=$(wc -c < /tmp/bulk) bulk_md5=$sum bulk_t0=$t0 bulk_t1=$t1"
+fi
+if [ -n "$stream" ]; then
+	# Traffic that goes on for a while (10 pings a second), for what
+	# happens to the host side meanwhile.
+	say "streaming=1"
+	out=$(ping -i 0.1 -w "$stream" "$peer" 2>&1 | tail -n 3)
+	say "stream_received=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')"
 fi
 say "rx_packets=$(cat /sys/class/net/$dev/statistics/rx_packets) tx_packets=$(cat /sys/class/net/$dev/statistics/tx_packets)"
 say "done"

@@ -134,17 +134,20 @@ l2_nic() {
 # Start L2 guest $1 in the background: kernel command line $2, NICs $3,
 # more QEMU arguments after. Its console goes to /tmp/$1.out (and is shown
 # as "  $1| ..."), QEMU's stderr to /tmp/$1.err, its exit status to
-# /tmp/$1.rc when it ends.
+# /tmp/$1.rc when it ends; its QMP monitor listens on /tmp/$1.qmp (the qmp
+# helper talks to it).
 l2_start() {
 	name=$1 append=$2 nics=$3
 	shift 3
 	set -- qemu-system-x86_64 -accel kvm -cpu host -m 256M -smp 1 \
 		-nodefaults -display none -no-reboot -serial stdio \
 		-L /usr/share/qemu -kernel $L2_DIR/vmlinuz \
-		-initrd $L2_DIR/initrd.cpio -append "$append" "$@"
+		-initrd $L2_DIR/initrd.cpio -append "$append" \
+		-qmp "unix:/tmp/$name.qmp,server=on,wait=off" "$@"
 	echo "    $* $nics" | sed "s|-append $append|-append \"$append\"|"
 	ulimit -l unlimited
-	rm -f "/tmp/$name.out" "/tmp/$name.err" "/tmp/$name.rc" "/tmp/$name.pid"
+	rm -f "/tmp/$name.out" "/tmp/$name.err" "/tmp/$name.rc" \
+		"/tmp/$name.pid" "/tmp/$name.qmp"
 	: > "/tmp/$name.out"
 	# shellcheck disable=SC2086
 	{ "$@" $nics 2> "/tmp/$name.err" & echo $! > "/tmp/$name.pid"; wait $!;
@@ -175,7 +178,7 @@ l2_end() {
 		sleep 0.1
 	done
 	if [ ! -e "/tmp/$1.rc" ]; then
-		say "   QEMU of $1 did not exit in $2 s: killed"
+		say "   QEMU of $1 did not exit in $2 s: killed" >&2
 		kill -9 "$(cat "/tmp/$1.pid")" 2>/dev/null
 		sleep 0.5
 		echo killed > "/tmp/$1.rc"
@@ -188,10 +191,20 @@ l2_value() {
 	sed -n "s/^L2: .*$2=\([^ ]*\).*/\1/p" "/tmp/$1.out" | tail -n 1
 }
 
+# Guest $1's QMP command $2 (arguments $3): the reply (see the qmp helper).
+l2_qmp() {
+	qmp "/tmp/$1.qmp" "$2" ${3:+"$3"}
+}
+
+# The kB of memory process $1 has pinned (VmPin), "" when it is gone.
+vmpin_kb() {
+	awk '/^VmPin:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
 # What QEMU of guest $1 printed on stderr, shown; the count of lines.
 l2_stderr() {
 	if [ -s "/tmp/$1.err" ]; then
-		say "   QEMU of $1 said on stderr:"
+		say "   QEMU of $1 said on stderr:" >&2
 		sed 's/^/    | /' "/tmp/$1.err" >&2
 	fi
 	grep -c . "/tmp/$1.err"

@@ -13,6 +13,8 @@
 #   make check KERNEL=debug   the same on the debug kernel flavour
 #   make demo             the main job (see README.md); SIM=1 on the simulator
 #   make fuzz             a long fuzz run (SEED=, CALLS=)
+#   make soak             30 minutes of L2 traffic with resets, remaps and
+#                         mdev re-creation, on the debug kernel (SOAK_S=)
 #   make lint             checkpatch --strict, sparse, W=1, kernel-doc
 #
 # A plain build installs nothing and needs no root: the kernel headers are
@@ -22,6 +24,9 @@
 SHELL := /bin/bash
 TOP := $(CURDIR)
 CACHE ?= $(HOME)/.cache/vhost-mdev
+ifeq ($(MAKECMDGOALS),soak)
+KERNEL ?= debug
+endif
 KERNEL ?= debian
 BUILD ?= $(TOP)/build
 Q ?= @
@@ -62,8 +67,8 @@ VMRUN = $(SELFTESTS)/vm/vmrun.py --kernel $(KERNEL) --kimage $(KIMAGE) \
 	--workdir $(BUILD)/vm-$(KERNEL) --l2-kimage $(L2_KIMAGE) \
 	--l2-kmods $(L2_KMODS)
 
-.PHONY: all modules kernel selftests tools deps lint check demo fuzz clean \
-	distclean help
+.PHONY: all modules kernel selftests tools deps lint check demo fuzz soak \
+	clean distclean help
 
 all: modules
 	$(Q)if [ -d $(UAPI) ]; then $(MAKE) tools; else \
@@ -99,7 +104,14 @@ check: $(DEPS_STAMP) modules tools selftests
 		$(if $(KEEP),--keep) $(if $(QEMU_ARGS),--qemu-args "$(QEMU_ARGS)")
 
 demo: $(DEPS_STAMP) modules tools selftests
-	$(Q)$(VMRUN) --demo $(if $(SIM),--sim)
+	$(Q)$(VMRUN) --script demo.sh $(if $(SIM),--env VMRUN_DEMO_SIM=1)
+
+# Long runs, not in CI: L2 traffic with resets, remaps and mdev re-creation
+# (SOAK_S= seconds, 30 minutes by default), on the debug kernel unless
+# KERNEL= says otherwise.
+soak: $(DEPS_STAMP) modules tools selftests
+	$(Q)$(VMRUN) --script soak.sh --env SOAK_S=$(or $(SOAK_S),1800) \
+		--timeout $$(( $(or $(SOAK_S),1800) + 900 ))
 
 fuzz: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --test fuzz --env VMDEV_FUZZ_SEED=$(or $(SEED),1) \
@@ -113,4 +125,4 @@ distclean: clean
 	$(Q)rm -rf $(CACHE)
 
 help:
-	$(Q)sed -n '3,21p' Makefile | sed 's/^# \{0,1\}//'
+	$(Q)sed -n '3,23p' Makefile | sed 's/^# \{0,1\}//'

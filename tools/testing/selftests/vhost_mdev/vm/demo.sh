@@ -3,10 +3,11 @@
 #
 # The demo, inside the test VM: a KVM guest (L2) started with a stock QEMU
 # whose virtio-net data path is a vhost-mdev device (the l2/pingbulk.sh
-# scenario, shown as it runs), then summed up. Ends with "VMRUN: demo-ok" or "VMRUN: demo-failed <why>".
+# scenario, shown as it runs), then summed up. Ends with "VMRUN: script-ok" or "VMRUN: script-failed
+# <why>". VMRUN_DEMO_SIM=1: on the simulator.
 
 say() { echo "demo: $*"; }
-fail() { echo "VMRUN: demo-failed $*"; exit 1; }
+fail() { echo "VMRUN: script-failed $*"; exit 1; }
 
 if [ "${VMRUN_DEMO_SIM:-0}" = 1 ]; then
 	mode=--sim
@@ -48,4 +49,4 @@ say "  QEMU stderr lines:  $(r qemu_stderr_lines)"
 [ "$(r ping_received)" = "$(r ping_sent)" ] || fail "pings lost"
 [ $same = yes ] || fail "bulk transfer corrupted"
 [ "$(r qemu_stderr_lines)" = 0 ] || fail "QEMU printed warnings"
-echo "VMRUN: demo-ok"
+echo "VMRUN: script-ok"

@@ -40,8 +40,8 @@ if [ "$VMRUN_KMEMLEAK" = 1 ] && [ -w $kmemleak ]; then
 	echo clear > $kmemleak
 fi
 
-if [ "$VMRUN_DEMO" = 1 ]; then
-	/usr/share/vmrun/demo.sh >&3 2>&3 < /dev/null
+if [ -n "$VMRUN_SCRIPT" ]; then
+	/usr/share/vmrun/$VMRUN_SCRIPT >&3 2>&3 < /dev/null
 	VMRUN_TESTS=
 fi
 

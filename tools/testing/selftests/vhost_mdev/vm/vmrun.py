@@ -242,8 +242,8 @@ class Initramfs:
         os.makedirs(self.root)
         self.copy("/bin/busybox", "/bin/busybox", 0o755)
         self.copy(os.path.join(HERE, "init.sh"), "/init", 0o755)
-        self.copy(os.path.join(HERE, "demo.sh"), "/usr/share/vmrun/demo.sh",
-                  0o755)
+        for f in ("demo.sh", "soak.sh"):
+            self.copy(os.path.join(HERE, f), "/usr/share/vmrun/" + f, 0o755)
         self.add_tools()
         nmods, ours = self.add_modules()
         available = self.add_tests()
@@ -287,7 +287,7 @@ class Run:
         self.init_seen = False
         self.done = False
         self.kmemleak = None
-        self.demo = None
+        self.script = None
         self.expected_qemu = []
         self.qmp = Qmp(qmp_path(args.workdir))
         self.start = time.monotonic()
@@ -306,7 +306,7 @@ class Run:
             return
         if self.cur is None:
             if text.strip():
-                print(text if self.args.demo else "# " + text, flush=True)
+                print(text if self.args.script else "# " + text, flush=True)
             return
         print("# " + text, flush=True)
         t = self.cur
@@ -377,10 +377,10 @@ class Run:
         elif what == "expect-qemu":
             # A test causes this QEMU message on purpose (a DMA fault).
             self.expected_qemu.append(re.compile(" ".join(words[1:])))
-        elif what == "demo-ok":
-            self.demo = "ok"
-        elif what == "demo-failed":
-            self.demo = "failed: " + " ".join(words[1:])
+        elif what == "script-ok":
+            self.script = "ok"
+        elif what == "script-failed":
+            self.script = "failed: " + " ".join(words[1:])
         elif what in ("device_del", "device_add"):
             self.hotplug(what, words[1] if len(words) > 1 else "")
         elif what == "done":
@@ -561,9 +561,8 @@ def main():
     ap.add_argument("--mem", default="2G")
     ap.add_argument("--timeout", type=int, default=int(
         os.environ.get("VMRUN_TIMEOUT", "1500")), help="seconds for the run")
-    ap.add_argument("--demo", action="store_true", help="run the demo")
-    ap.add_argument("--sim", action="store_true",
-                    help="the demo on the simulator parent")
+    ap.add_argument("--script", help="run this script of vm/ (demo.sh, "
+                    "soak.sh) instead of the tests")
     ap.add_argument("--env", action="append", default=[],
                     help="KEY=value in the environment of the tests")
     args = ap.parse_args()
@@ -573,8 +572,7 @@ def main():
         "VMRUN_ARGS": args.args,
         "VMRUN_KEEP": "1" if args.keep else "0",
         "VMRUN_KMEMLEAK": "1" if args.kernel == "debug" else "0",
-        "VMRUN_DEMO": "1" if args.demo else "0",
-        "VMRUN_DEMO_SIM": "1" if args.sim else "0",
+        "VMRUN_SCRIPT": args.script or "",
     }
     for kv in args.env:
         k, _, v = kv.partition("=")
@@ -584,7 +582,7 @@ def main():
     image, nmods, ours, tests = ir.build(tests, conf)
     log("kernel %s (%s), %d of its modules, ours: %s" %
         (ir.kver, args.kernel, nmods, " ".join(ours) or "none"))
-    if not args.demo:
+    if not args.script:
         log("%d test file%s: %s" % (len(tests), "" if len(tests) == 1 else
                                     "s", " ".join(tests)))
     log("booting; console log: %s" % os.path.join(args.workdir, "console.log"))
@@ -632,13 +630,14 @@ def main():
         reasons.append("last console lines:\n    " +
                        "\n    ".join(lines[-20:]))
 
-    if args.demo:
-        if run.demo != "ok":
-            reasons.insert(0, "the demo " + (run.demo or "did not finish"))
+    if args.script:
+        if run.script != "ok":
+            reasons.insert(0, "%s %s" % (args.script,
+                                         run.script or "did not finish"))
         for r in reasons:
             print("vmrun: FAIL: " + r)
-        log("demo %s in %.0f s" % ("succeeded" if not reasons else "failed",
-                                   run.elapsed()))
+        log("%s %s in %.0f s" % (args.script, "failed" if reasons
+                                 else "succeeded", run.elapsed()))
         return 1 if reasons else 0
 
     passed = sum(t.passed for t in run.files)

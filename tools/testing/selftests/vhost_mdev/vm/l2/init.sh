@@ -9,7 +9,9 @@
 #
 # Kernel command line: l2.ip= (its address/prefix), l2.peer= (the peer's
 # address), l2.pings= (count), l2.bulk= (URL to fetch, or empty),
-# l2.stream= (then ping the peer 10 times a second for that many seconds), and
+# l2.stream= (then ping the peer 10 times a second for that many seconds),
+# l2.cycle= (during the stream, reset the NIC that often: its driver is
+# unbound and bound again, so the device is reset and set up anew), and
 # l2.pair=1 when L2 has a second interface wired to the first: the peer
 # then lives in L2, in a network namespace of its own, serving the file.
 
@@ -30,6 +32,7 @@ for arg in $(cat /proc/cmdline); do
 	l2.bulk=*) bulk=${arg#l2.bulk=} ;;
 	l2.pair=*) pair=${arg#l2.pair=} ;;
 	l2.stream=*) stream=${arg#l2.stream=} ;;
+	l2.cycle=*) cycle=${arg#l2.cycle=} ;;
 	esac
 done
 
@@ -59,13 +62,31 @@ if [ "${pair:-0}" = 1 ]; then
 fi
 [ -n "$dev" ] || { say "error=no network interface"; poweroff -f; }
 say "netdev=$dev driver=$(basename "$(readlink /sys/class/net/$dev/device/driver)")"
+# Bring interface $dev up with our address; wait for its carrier.
+nic_up() {
+	ip addr add "$ip" dev "$dev"
+	ip link set "$dev" up
+	for n in $(seq 100); do
+		[ "$(cat /sys/class/net/$dev/carrier 2>/dev/null)" = 1 ] && break
+		sleep 0.1
+	done
+}
+
+# Unbind and bind the NIC's driver: a device reset and a new setup.
+nic_reset() {
+	vdev=$(basename "$(readlink /sys/class/net/$dev/device)")
+	echo "$vdev" > /sys/bus/virtio/drivers/virtio_net/unbind
+	echo "$vdev" > /sys/bus/virtio/drivers/virtio_net/bind
+	for n in $(seq 50); do
+		[ -e "/sys/bus/virtio/devices/$vdev/net" ] && break
+		sleep 0.1
+	done
+	dev=$(ls "/sys/bus/virtio/devices/$vdev/net")
+	nic_up
+}
+
 ip link set lo up
-ip addr add "$ip" dev "$dev"
-ip link set "$dev" up
-for n in $(seq 100); do
-	[ "$(cat /sys/class/net/$dev/carrier 2>/dev/null)" = 1 ] && break
-	sleep 0.1
-done
+nic_up
 say "carrier=$(cat /sys/class/net/$dev/carrier) operstate=$(cat /sys/class/net/$dev/operstate)"
 
 out=$(ping -c "$pings" -W 2 "$peer" 2>&1)
@@ -83,8 +104,21 @@ if [ -n "$stream" ]; then
 	# Traffic that goes on for a while (10 pings a second), for what
 	# happens to the host side meanwhile.
 	say "streaming=1"
-	out=$(ping -i 0.1 -w "$stream" "$peer" 2>&1 | tail -n 3)
-	say "stream_received=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')"
+	if [ -z "$cycle" ]; then
+		out=$(ping -i 0.1 -w "$stream" "$peer" 2>&1 | tail -n 3)
+		say "stream_received=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')"
+	else
+		end=$(($(cut -d. -f1 /proc/uptime) + stream))
+		cycles=0
+		while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
+			out=$(ping -i 0.1 -w "$cycle" "$peer" 2>&1 | tail -n 3)
+			got=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+			cycles=$((cycles + 1))
+			say "cycle=$cycles received=${got:-0}"
+			nic_reset
+		done
+		say "cycles=$cycles"
+	fi
 fi
 say "rx_packets=$(cat /sys/class/net/$dev/statistics/rx_packets) tx_packets=$(cat /sys/class/net/$dev/statistics/tx_packets)"
 say "done"

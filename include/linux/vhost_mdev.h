@@ -10,7 +10,6 @@
 #ifndef _LINUX_VHOST_MDEV_H
 #define _LINUX_VHOST_MDEV_H
 
-#include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/interrupt.h>
 #include <linux/mdev.h>
@@ -202,7 +201,6 @@ struct vhost_mdev_ops {
  * struct vhost_mdev_device - an accelerator device behind one mdev
  * @dev: the character device's class device, vhost-mdev-N, a child of the
  *	mdev; its lifetime is the structure's
- * @cdev: the character device
  * @mdev: the mediated device this device serves
  * @dma_dev: the device that does the DMA (%VHOST_MDEV_DMA_PLATFORM)
  * @ops: the accelerator's operations
@@ -217,7 +215,6 @@ struct vhost_mdev_ops {
  */
 struct vhost_mdev_device {
 	struct device dev;
-	struct cdev cdev;
 	struct mdev_device *mdev;
 	struct device *dma_dev;
 	const struct vhost_mdev_ops *ops;
@@ -236,9 +233,10 @@ struct vhost_mdev_parent;
  * @create: make the device of a new mdev of type @types[@type]: allocate it
  *	with vhost_mdev_alloc_device() and set it up. Return it, or an
  *	ERR_PTR() that fails the mdev's creation (-ENOSPC: no instance left).
- * @remove: the mdev is going away and the core has stopped the device
- *	(reset it, freed its mappings and interrupts); release whatever the
- *	device holds. The core frees the structure itself later.
+ * @remove: the mdev of @vdev, made by @parent, is going away and the core
+ *	has stopped the device (reset it, freed its mappings and interrupts);
+ *	release whatever the device holds. The core frees the structure
+ *	itself later.
  * @get_available: how many more mdevs of type @types[@type] can be created.
  * @show_description: print a description of type @types[@type] into @buf
  *	(a sysfs page): what device, how many queues. Return its length.
@@ -247,7 +245,8 @@ struct vhost_mdev_parent_ops {
 	struct vhost_mdev_device *(*create)(struct vhost_mdev_parent *parent,
 					    struct mdev_device *mdev,
 					    unsigned int type);
-	void (*remove)(struct vhost_mdev_device *vdev);
+	void (*remove)(struct vhost_mdev_parent *parent,
+		       struct vhost_mdev_device *vdev);
 	unsigned int (*get_available)(struct vhost_mdev_parent *parent,
 				      unsigned int type);
 	ssize_t (*show_description)(struct vhost_mdev_parent *parent,

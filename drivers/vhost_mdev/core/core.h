@@ -5,6 +5,7 @@
 #ifndef _VHOST_MDEV_CORE_H
 #define _VHOST_MDEV_CORE_H
 
+#include <linux/cdev.h>
 #include <linux/eventfd.h>
 #include <linux/irqbypass.h>
 #include <linux/mutex.h>
@@ -57,6 +58,8 @@ struct vhost_mdev_vq {
 
 /**
  * struct vhost_mdev_core - the core's state of one device
+ * @vdev: the device
+ * @cdev: its character device, /dev/vhost-mdev-N
  * @lock: serialises the uAPI, release and unregistration; protects what is
  *	not said otherwise, here and in each &struct vhost_mdev_vq
  * @opened: a file has the device open (one at a time)
@@ -89,6 +92,8 @@ struct vhost_mdev_vq {
  * @vqs: the virtqueues
  */
 struct vhost_mdev_core {
+	struct vhost_mdev_device *vdev;
+	struct cdev cdev;
 	struct mutex lock;	/* the uAPI; see above */
 	bool opened;
 	bool dead;
@@ -139,7 +144,7 @@ long vhost_mdev_set_mem_table(struct vhost_mdev_device *vdev,
 void vhost_mdev_vq_init(struct vhost_mdev_vq *vq);
 long vhost_mdev_set_kick(struct vhost_mdev_vq *vq, int fd);
 long vhost_mdev_set_call(struct vhost_mdev_vq *vq, int fd);
-long vhost_mdev_set_config_call(struct vhost_mdev_device *vdev, int fd);
+long vhost_mdev_set_config_eventfd(struct vhost_mdev_device *vdev, int fd);
 void vhost_mdev_producers_on(struct vhost_mdev_device *vdev);
 void vhost_mdev_producers_off(struct vhost_mdev_device *vdev);
 void vhost_mdev_rebind_callbacks(struct vhost_mdev_device *vdev);

@@ -667,8 +667,8 @@ void vhost_mdev_dma_exit(struct vhost_mdev_device *vdev)
 }
 
 /**
- * vhost_mdev_iotlb_lock - start translating IOVAs
- * @vdev: a %VHOST_MDEV_DMA_TRANSLATE device
+ * vhost_mdev_iotlb_lock - start reading or writing guest memory
+ * @vdev: the device (either DMA model: the core keeps every mapping)
  *
  * Between this and vhost_mdev_iotlb_unlock() the mappings do not change and
  * the pages behind them stay pinned. Spins out writers: hold it for a bounded

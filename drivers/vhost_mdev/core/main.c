@@ -168,6 +168,7 @@ __vhost_mdev_alloc_device(struct mdev_device *mdev,
 	if (!core)
 		goto err_put;
 	core->nvqs = nvqs;
+	core->vdev = vdev;
 	vdev->core = core;
 	core->iotlb = kcalloc(nas, sizeof(*core->iotlb), GFP_KERNEL);
 	if (!core->iotlb)
@@ -285,9 +286,9 @@ static int vhost_mdev_register(struct vhost_mdev_device *vdev)
 	if (ret)
 		goto err_minor;
 
-	cdev_init(&vdev->cdev, &vhost_mdev_fops);
-	vdev->cdev.owner = THIS_MODULE;
-	ret = cdev_device_add(&vdev->cdev, &vdev->dev);
+	cdev_init(&core->cdev, &vhost_mdev_fops);
+	core->cdev.owner = THIS_MODULE;
+	ret = cdev_device_add(&core->cdev, &vdev->dev);
 	if (ret)
 		goto err_dma;
 
@@ -315,7 +316,7 @@ static void vhost_mdev_unregister(struct vhost_mdev_device *vdev)
 {
 	struct vhost_mdev_core *core = vdev->core;
 
-	cdev_device_del(&vdev->cdev, &vdev->dev);
+	cdev_device_del(&core->cdev, &vdev->dev);
 	debugfs_remove_recursive(core->debugfs);
 
 	mutex_lock(&core->lock);
@@ -343,7 +344,7 @@ static int vhost_mdev_probe(struct mdev_device *mdev)
 
 	ret = vhost_mdev_register(vdev);
 	if (ret) {
-		parent->ops->remove(vdev);
+		parent->ops->remove(parent, vdev);
 		put_device(&vdev->dev);
 		return ret;
 	}
@@ -358,7 +359,7 @@ static void vhost_mdev_remove(struct mdev_device *mdev)
 	struct vhost_mdev_device *vdev = dev_get_drvdata(&mdev->dev);
 
 	vhost_mdev_unregister(vdev);
-	parent->ops->remove(vdev);
+	parent->ops->remove(parent, vdev);
 	put_device(&vdev->dev);
 }
 

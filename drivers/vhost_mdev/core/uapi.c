@@ -20,6 +20,7 @@
 #include <linux/uaccess.h>
 #include <linux/vhost.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
 
 #include "core.h"
 
@@ -29,17 +30,6 @@
 				 VIRTIO_CONFIG_S_DRIVER_OK |	\
 				 VIRTIO_CONFIG_S_FEATURES_OK |	\
 				 VIRTIO_CONFIG_S_FAILED)
-
-static int vhost_mdev_check_owner(struct vhost_mdev_core *core)
-{
-	return core->owner && core->owner == current->mm ? 0 : -EPERM;
-}
-
-/* For what clients do before VHOST_SET_OWNER: anyone, until an owner. */
-static int vhost_mdev_check_owner_or_none(struct vhost_mdev_core *core)
-{
-	return !core->owner || core->owner == current->mm ? 0 : -EPERM;
-}
 
 static bool vhost_mdev_running(struct vhost_mdev_device *vdev)
 {
@@ -138,7 +128,15 @@ void vhost_mdev_session_stop(struct vhost_mdev_device *vdev)
 	core->in_batch = false;
 }
 
-static long vhost_mdev_set_owner(struct vhost_mdev_device *vdev)
+/*
+ * The ioctl handlers. Each gets the device, the queue its argument names
+ * (vring commands; NULL for the others) and the user's argument, and runs
+ * with &vhost_mdev_core.lock held, after its caller class was checked
+ * (vhost_mdev_ioctls[] below).
+ */
+
+static long vhost_mdev_set_owner(struct vhost_mdev_device *vdev,
+				 struct vhost_mdev_vq *vq, void __user *argp)
 {
 	struct vhost_mdev_core *core = vdev->core;
 
@@ -152,20 +150,44 @@ static long vhost_mdev_set_owner(struct vhost_mdev_device *vdev)
 	return 0;
 }
 
-static long vhost_mdev_get_features(struct vhost_mdev_device *vdev,
-				    u64 __user *featurep)
+static long vhost_mdev_reset_owner(struct vhost_mdev_device *vdev,
+				   struct vhost_mdev_vq *vq, void __user *argp)
 {
-	u64 features = vdev->ops->get_device_features(vdev);
+	vhost_mdev_session_stop(vdev);
+	return 0;
+}
 
-	return copy_to_user(featurep, &features, sizeof(features)) ? -EFAULT : 0;
+/* No dirty logging (yet): say so rather than pretend. */
+static long vhost_mdev_set_log(struct vhost_mdev_device *vdev,
+			       struct vhost_mdev_vq *vq, void __user *argp)
+{
+	return -EOPNOTSUPP;
+}
+
+static long vhost_mdev_put_u64(u64 val, void __user *argp)
+{
+	return copy_to_user(argp, &val, sizeof(val)) ? -EFAULT : 0;
+}
+
+static long vhost_mdev_put_u32(u32 val, void __user *argp)
+{
+	return put_user(val, (u32 __user *)argp);
+}
+
+static long vhost_mdev_get_features(struct vhost_mdev_device *vdev,
+				    struct vhost_mdev_vq *vq,
+				    void __user *argp)
+{
+	return vhost_mdev_put_u64(vdev->ops->get_device_features(vdev), argp);
 }
 
 static long vhost_mdev_set_features(struct vhost_mdev_device *vdev,
-				    u64 __user *featurep)
+				    struct vhost_mdev_vq *vq,
+				    void __user *argp)
 {
 	u64 features;
 
-	if (copy_from_user(&features, featurep, sizeof(features)))
+	if (copy_from_user(&features, argp, sizeof(features)))
 		return -EFAULT;
 	/* Negotiated features are fixed until the next reset. */
 	if (vdev->ops->get_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK)
@@ -196,12 +218,20 @@ static u64 vhost_mdev_backend_features(struct vhost_mdev_device *vdev)
 	return features;
 }
 
+static long vhost_mdev_get_backend_features(struct vhost_mdev_device *vdev,
+					    struct vhost_mdev_vq *vq,
+					    void __user *argp)
+{
+	return vhost_mdev_put_u64(vhost_mdev_backend_features(vdev), argp);
+}
+
 static long vhost_mdev_set_backend_features(struct vhost_mdev_device *vdev,
-					    u64 __user *featurep)
+					    struct vhost_mdev_vq *vq,
+					    void __user *argp)
 {
 	u64 features;
 
-	if (copy_from_user(&features, featurep, sizeof(features)))
+	if (copy_from_user(&features, argp, sizeof(features)))
 		return -EFAULT;
 	if (features & ~vhost_mdev_backend_features(vdev))
 		return -EOPNOTSUPP;
@@ -212,13 +242,19 @@ static long vhost_mdev_set_backend_features(struct vhost_mdev_device *vdev,
 	return 0;
 }
 
+static long vhost_mdev_get_status(struct vhost_mdev_device *vdev,
+				  struct vhost_mdev_vq *vq, void __user *argp)
+{
+	return put_user(vdev->ops->get_status(vdev), (u8 __user *)argp);
+}
+
 static long vhost_mdev_set_status(struct vhost_mdev_device *vdev,
-				  u8 __user *statusp)
+				  struct vhost_mdev_vq *vq, void __user *argp)
 {
 	const struct vhost_mdev_ops *ops = vdev->ops;
 	u8 status, old;
 
-	if (get_user(status, statusp))
+	if (get_user(status, (u8 __user *)argp))
 		return -EFAULT;
 	if (!status)
 		return vhost_mdev_reset(vdev);
@@ -242,7 +278,7 @@ static long vhost_mdev_set_status(struct vhost_mdev_device *vdev,
 	return 0;
 }
 
-/* Bounds of a config access, both sides (the 2021 vdpa/vduse lesson). */
+/* Bounds of a config access, both sides of the buffer. */
 static int vhost_mdev_config_check(struct vhost_mdev_device *vdev,
 				   const struct vhost_vdpa_config *c)
 {
@@ -254,8 +290,9 @@ static int vhost_mdev_config_check(struct vhost_mdev_device *vdev,
 }
 
 static long vhost_mdev_get_config(struct vhost_mdev_device *vdev,
-				  struct vhost_vdpa_config __user *c)
+				  struct vhost_mdev_vq *vq, void __user *argp)
 {
+	struct vhost_vdpa_config __user *c = argp;
 	struct vhost_vdpa_config config;
 	long ret = 0;
 	u8 *buf;
@@ -276,8 +313,9 @@ static long vhost_mdev_get_config(struct vhost_mdev_device *vdev,
 }
 
 static long vhost_mdev_set_config(struct vhost_mdev_device *vdev,
-				  struct vhost_vdpa_config __user *c)
+				  struct vhost_mdev_vq *vq, void __user *argp)
 {
+	struct vhost_vdpa_config __user *c = argp;
 	struct vhost_vdpa_config config;
 	u8 *buf;
 
@@ -294,12 +332,24 @@ static long vhost_mdev_set_config(struct vhost_mdev_device *vdev,
 	return 0;
 }
 
+static long vhost_mdev_set_config_call(struct vhost_mdev_device *vdev,
+				       struct vhost_mdev_vq *vq,
+				       void __user *argp)
+{
+	int fd;
+
+	if (get_user(fd, (int __user *)argp))
+		return -EFAULT;
+	return vhost_mdev_set_config_eventfd(vdev, fd);
+}
+
 /*
  * After a successful return the device processes no more buffers and
  * VHOST_GET_VRING_BASE reports where each queue stopped. Suspending a device
  * that does not run is a no-op, as upstream.
  */
-static long vhost_mdev_suspend(struct vhost_mdev_device *vdev)
+static long vhost_mdev_suspend(struct vhost_mdev_device *vdev,
+			       struct vhost_mdev_vq *vq, void __user *argp)
 {
 	int ret;
 
@@ -316,7 +366,8 @@ static long vhost_mdev_suspend(struct vhost_mdev_device *vdev)
 	return 0;
 }
 
-static long vhost_mdev_resume(struct vhost_mdev_device *vdev)
+static long vhost_mdev_resume(struct vhost_mdev_device *vdev,
+			      struct vhost_mdev_vq *vq, void __user *argp)
 {
 	int ret;
 
@@ -331,12 +382,22 @@ static long vhost_mdev_resume(struct vhost_mdev_device *vdev)
 	return ret;
 }
 
-static long vhost_mdev_put_u32(u32 val, void __user *argp)
+static long vhost_mdev_get_device_id(struct vhost_mdev_device *vdev,
+				     struct vhost_mdev_vq *vq,
+				     void __user *argp)
 {
-	return put_user(val, (u32 __user *)argp);
+	return vhost_mdev_put_u32(vdev->ops->get_device_id(vdev), argp);
+}
+
+static long vhost_mdev_get_vring_num(struct vhost_mdev_device *vdev,
+				     struct vhost_mdev_vq *vq,
+				     void __user *argp)
+{
+	return put_user(vdev->ops->get_vq_num_max(vdev), (u16 __user *)argp);
 }
 
 static long vhost_mdev_get_iova_range(struct vhost_mdev_device *vdev,
+				      struct vhost_mdev_vq *vq,
 				      void __user *argp)
 {
 	struct vhost_vdpa_iova_range range = {
@@ -347,7 +408,35 @@ static long vhost_mdev_get_iova_range(struct vhost_mdev_device *vdev,
 	return copy_to_user(argp, &range, sizeof(range)) ? -EFAULT : 0;
 }
 
+static long vhost_mdev_get_config_size(struct vhost_mdev_device *vdev,
+				       struct vhost_mdev_vq *vq,
+				       void __user *argp)
+{
+	return vhost_mdev_put_u32(vdev->ops->get_config_size(vdev), argp);
+}
+
+static long vhost_mdev_get_vqs_count(struct vhost_mdev_device *vdev,
+				     struct vhost_mdev_vq *vq,
+				     void __user *argp)
+{
+	return vhost_mdev_put_u32(vdev->nvqs, argp);
+}
+
+static long vhost_mdev_get_group_num(struct vhost_mdev_device *vdev,
+				     struct vhost_mdev_vq *vq,
+				     void __user *argp)
+{
+	return vhost_mdev_put_u32(vdev->ngroups, argp);
+}
+
+static long vhost_mdev_get_as_num(struct vhost_mdev_device *vdev,
+				  struct vhost_mdev_vq *vq, void __user *argp)
+{
+	return vhost_mdev_put_u32(vdev->nas, argp);
+}
+
 static long vhost_mdev_set_group_asid(struct vhost_mdev_device *vdev,
+				      struct vhost_mdev_vq *vq,
 				      void __user *argp)
 {
 	struct vhost_vring_state s;
@@ -361,6 +450,51 @@ static long vhost_mdev_set_group_asid(struct vhost_mdev_device *vdev,
 	return vdev->ops->set_group_asid(vdev, s.index, s.num);
 }
 
+static long vhost_mdev_set_mem_table_ioctl(struct vhost_mdev_device *vdev,
+					   struct vhost_mdev_vq *vq,
+					   void __user *argp)
+{
+	return vhost_mdev_set_mem_table(vdev, argp);
+}
+
+/* Vring commands: the index in the argument was checked, @vq is its queue. */
+
+static int vhost_mdev_get_state(void __user *argp, struct vhost_vring_state *s)
+{
+	return copy_from_user(s, argp, sizeof(*s)) ? -EFAULT : 0;
+}
+
+/* Answer a vring query: @num into the user's struct vhost_vring_state. */
+static long vhost_mdev_put_num(struct vhost_mdev_vq *vq, u32 num,
+			       void __user *argp)
+{
+	struct vhost_vring_state s = { .index = vq->idx, .num = num };
+
+	return copy_to_user(argp, &s, sizeof(s)) ? -EFAULT : 0;
+}
+
+static long vhost_mdev_set_vring_kick(struct vhost_mdev_device *vdev,
+				      struct vhost_mdev_vq *vq,
+				      void __user *argp)
+{
+	struct vhost_vring_file f;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	return vhost_mdev_set_kick(vq, f.fd);
+}
+
+static long vhost_mdev_set_vring_call(struct vhost_mdev_device *vdev,
+				      struct vhost_mdev_vq *vq,
+				      void __user *argp)
+{
+	struct vhost_vring_file f;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	return vhost_mdev_set_call(vq, f.fd);
+}
+
 /* The largest ring queue @idx takes: its own size, or the device's. */
 static u32 vhost_mdev_vq_size(struct vhost_mdev_device *vdev, u32 idx)
 {
@@ -371,15 +505,18 @@ static u32 vhost_mdev_vq_size(struct vhost_mdev_device *vdev, u32 idx)
 }
 
 static long vhost_mdev_set_vring_num(struct vhost_mdev_device *vdev,
-				     struct vhost_mdev_vq *vq, u32 num)
+				     struct vhost_mdev_vq *vq,
+				     void __user *argp)
 {
-	if (vhost_mdev_running(vdev))
-		return -EBUSY;
-	if (!num || num > vhost_mdev_vq_size(vdev, vq->idx) ||
-	    num > U16_MAX || !is_power_of_2(num))
+	struct vhost_vring_state s;
+
+	if (vhost_mdev_get_state(argp, &s))
+		return -EFAULT;
+	if (!s.num || s.num > vhost_mdev_vq_size(vdev, vq->idx) ||
+	    s.num > U16_MAX || !is_power_of_2(s.num))
 		return -EINVAL;
-	vq->num = num;
-	vdev->ops->set_vq_num(vdev, vq->idx, num);
+	vq->num = s.num;
+	vdev->ops->set_vq_num(vdev, vq->idx, s.num);
 	return 0;
 }
 
@@ -394,248 +531,257 @@ static long vhost_mdev_set_vring_addr(struct vhost_mdev_device *vdev,
 	/* No dirty logging (yet): the log flag is not supported either. */
 	if (a.flags)
 		return -EOPNOTSUPP;
-	/* Split ring alignment: descriptors 16, driver area 2, device 4. */
-	if ((a.desc_user_addr & 15) || (a.avail_user_addr & 1) ||
-	    (a.used_user_addr & 3))
+	if (!IS_ALIGNED(a.desc_user_addr, VRING_DESC_ALIGN_SIZE) ||
+	    !IS_ALIGNED(a.avail_user_addr, VRING_AVAIL_ALIGN_SIZE) ||
+	    !IS_ALIGNED(a.used_user_addr, VRING_USED_ALIGN_SIZE))
 		return -EINVAL;
-	if (vhost_mdev_running(vdev))
-		return -EBUSY;
 	return vdev->ops->set_vq_address(vdev, vq->idx, a.desc_user_addr,
 					 a.avail_user_addr, a.used_user_addr);
 }
 
 static long vhost_mdev_set_vring_base(struct vhost_mdev_device *vdev,
-				      struct vhost_mdev_vq *vq, u32 num)
+				      struct vhost_mdev_vq *vq,
+				      void __user *argp)
 {
+	struct vhost_vring_state s;
 	int ret;
 
-	if (vhost_mdev_running(vdev))
-		return -EBUSY;
+	if (vhost_mdev_get_state(argp, &s))
+		return -EFAULT;
 	/* Split rings have a 16-bit index; packed rings use all 32 bits. */
-	if (num > U16_MAX && !(vdev->ops->get_driver_features(vdev) &
-			       BIT_ULL(VIRTIO_F_RING_PACKED)))
+	if (s.num > U16_MAX && !(vdev->ops->get_driver_features(vdev) &
+				 BIT_ULL(VIRTIO_F_RING_PACKED)))
 		return -EINVAL;
-	ret = vdev->ops->set_vq_state(vdev, vq->idx, num);
+	ret = vdev->ops->set_vq_state(vdev, vq->idx, s.num);
 	if (!ret)
-		vq->base = num;
+		vq->base = s.num;
 	return ret;
 }
 
 /* While the device runs ask it, else report what was set or captured. */
 static long vhost_mdev_get_vring_base(struct vhost_mdev_device *vdev,
-				      struct vhost_mdev_vq *vq, u32 *num)
+				      struct vhost_mdev_vq *vq,
+				      void __user *argp)
 {
-	if (!vhost_mdev_running(vdev)) {
-		*num = vq->base;
-		return 0;
+	u32 num = vq->base;
+	int ret;
+
+	if (vhost_mdev_running(vdev)) {
+		ret = vdev->ops->get_vq_state(vdev, vq->idx, &num);
+		if (ret)
+			return ret;
 	}
-	return vdev->ops->get_vq_state(vdev, vq->idx, num);
+	return vhost_mdev_put_num(vq, num, argp);
 }
 
-static long vhost_mdev_vring_ioctl(struct vhost_mdev_device *vdev,
-				   unsigned int cmd, void __user *argp)
+static long vhost_mdev_set_vring_enable(struct vhost_mdev_device *vdev,
+					struct vhost_mdev_vq *vq,
+					void __user *argp)
 {
-	const struct vhost_mdev_ops *ops = vdev->ops;
-	struct vhost_mdev_vq *vq;
 	struct vhost_vring_state s;
-	struct vhost_vring_file f;
-	u32 idx;
-	long ret;
 
-	/* Every vring argument starts with the queue index. */
-	if (get_user(idx, (u32 __user *)argp))
+	if (vhost_mdev_get_state(argp, &s))
 		return -EFAULT;
-	if (idx >= vdev->nvqs)
-		return -ENOBUFS;
-	idx = array_index_nospec(idx, vdev->nvqs);
-	vq = &vdev->core->vqs[idx];
-
-	switch (cmd) {
-	case VHOST_SET_VRING_KICK:
-	case VHOST_SET_VRING_CALL:
-		if (copy_from_user(&f, argp, sizeof(f)))
-			return -EFAULT;
-		if (cmd == VHOST_SET_VRING_KICK)
-			return vhost_mdev_set_kick(vq, f.fd);
-		return vhost_mdev_set_call(vq, f.fd);
-	case VHOST_SET_VRING_ADDR:
-		return vhost_mdev_set_vring_addr(vdev, vq, argp);
-	}
-
-	if (copy_from_user(&s, argp, sizeof(s)))
-		return -EFAULT;
-
-	switch (cmd) {
-	case VHOST_SET_VRING_NUM:
-		return vhost_mdev_set_vring_num(vdev, vq, s.num);
-	case VHOST_SET_VRING_BASE:
-		return vhost_mdev_set_vring_base(vdev, vq, s.num);
-	case VHOST_VDPA_SET_VRING_ENABLE:
-		if (s.num > 1)
-			return -EINVAL;
-		ops->set_vq_ready(vdev, idx, s.num);
-		return 0;
-	case VHOST_GET_VRING_BASE:
-		ret = vhost_mdev_get_vring_base(vdev, vq, &s.num);
-		break;
-	case VHOST_VDPA_GET_VRING_GROUP:
-		s.num = ops->get_vq_group ? ops->get_vq_group(vdev, idx) : 0;
-		ret = s.num < vdev->ngroups ? 0 : -EIO;
-		break;
-	case VHOST_VDPA_GET_VRING_DESC_GROUP:
-		if (!ops->get_vq_desc_group)
-			return -EOPNOTSUPP;
-		s.num = ops->get_vq_desc_group(vdev, idx);
-		ret = s.num < vdev->ngroups ? 0 : -EIO;
-		break;
-	case VHOST_VDPA_GET_VRING_SIZE:
-		s.num = vhost_mdev_vq_size(vdev, idx);
-		ret = 0;
-		break;
-	default:
-		return -ENOTTY;
-	}
-
-	if (!ret && copy_to_user(argp, &s, sizeof(s)))
-		ret = -EFAULT;
-	return ret;
+	if (s.num > 1)
+		return -EINVAL;
+	vdev->ops->set_vq_ready(vdev, vq->idx, s.num);
+	return 0;
 }
 
-/* Calls that change device state, allowed before SET_OWNER. */
-static long vhost_mdev_device_ioctl(struct vhost_mdev_device *vdev,
-				    unsigned int cmd, void __user *argp)
-{
-	int fd;
-
-	switch (cmd) {
-	case VHOST_SET_FEATURES:
-	case VHOST_SET_BACKEND_FEATURES:
-	case VHOST_VDPA_SET_STATUS:
-	case VHOST_VDPA_SET_CONFIG:
-	case VHOST_VDPA_SET_CONFIG_CALL:
-		break;
-	default:
-		return -ENOTTY;
-	}
-	if (vhost_mdev_check_owner_or_none(vdev->core))
-		return -EPERM;
-
-	switch (cmd) {
-	case VHOST_SET_FEATURES:
-		return vhost_mdev_set_features(vdev, argp);
-	case VHOST_SET_BACKEND_FEATURES:
-		return vhost_mdev_set_backend_features(vdev, argp);
-	case VHOST_VDPA_SET_STATUS:
-		return vhost_mdev_set_status(vdev, argp);
-	case VHOST_VDPA_SET_CONFIG:
-		return vhost_mdev_set_config(vdev, argp);
-	default:
-		if (get_user(fd, (int __user *)argp))
-			return -EFAULT;
-		return vhost_mdev_set_config_call(vdev, fd);
-	}
-}
-
-/* Calls that only read. */
-static long vhost_mdev_query_ioctl(struct vhost_mdev_device *vdev,
-				   unsigned int cmd, void __user *argp)
+static long vhost_mdev_get_vring_group(struct vhost_mdev_device *vdev,
+				       struct vhost_mdev_vq *vq,
+				       void __user *argp)
 {
 	const struct vhost_mdev_ops *ops = vdev->ops;
-	u64 features;
+	u32 group = ops->get_vq_group ? ops->get_vq_group(vdev, vq->idx) : 0;
 
-	switch (cmd) {
-	case VHOST_GET_FEATURES:
-		return vhost_mdev_get_features(vdev, argp);
-	case VHOST_GET_BACKEND_FEATURES:
-		features = vhost_mdev_backend_features(vdev);
-		return copy_to_user(argp, &features, sizeof(features)) ?
-		       -EFAULT : 0;
-	case VHOST_VDPA_GET_DEVICE_ID:
-		return vhost_mdev_put_u32(ops->get_device_id(vdev), argp);
-	case VHOST_VDPA_GET_STATUS:
-		return put_user(ops->get_status(vdev), (u8 __user *)argp);
-	case VHOST_VDPA_GET_CONFIG:
-		return vhost_mdev_get_config(vdev, argp);
-	case VHOST_VDPA_GET_VRING_NUM:
-		return put_user(ops->get_vq_num_max(vdev), (u16 __user *)argp);
-	case VHOST_VDPA_GET_IOVA_RANGE:
-		return vhost_mdev_get_iova_range(vdev, argp);
-	case VHOST_VDPA_GET_CONFIG_SIZE:
-		return vhost_mdev_put_u32(ops->get_config_size(vdev), argp);
-	case VHOST_VDPA_GET_VQS_COUNT:
-		return vhost_mdev_put_u32(vdev->nvqs, argp);
-	case VHOST_VDPA_GET_GROUP_NUM:
-		return vhost_mdev_put_u32(vdev->ngroups, argp);
-	case VHOST_VDPA_GET_AS_NUM:
-		return vhost_mdev_put_u32(vdev->nas, argp);
-	}
-	return -ENOTTY;
+	if (group >= vdev->ngroups)
+		return -EIO;
+	return vhost_mdev_put_num(vq, group, argp);
 }
 
-/* Calls only the owner may make. */
-static long vhost_mdev_owner_ioctl(struct vhost_mdev_device *vdev,
-				   unsigned int cmd, void __user *argp)
+static long vhost_mdev_get_vring_desc_group(struct vhost_mdev_device *vdev,
+					    struct vhost_mdev_vq *vq,
+					    void __user *argp)
 {
-	switch (cmd) {
-	case VHOST_RESET_OWNER:
-	case VHOST_SET_MEM_TABLE:
-	case VHOST_VDPA_SUSPEND:
-	case VHOST_VDPA_RESUME:
-	case VHOST_VDPA_SET_GROUP_ASID:
-	case VHOST_SET_VRING_NUM:
-	case VHOST_SET_VRING_ADDR:
-	case VHOST_SET_VRING_BASE:
-	case VHOST_GET_VRING_BASE:
-	case VHOST_SET_VRING_KICK:
-	case VHOST_SET_VRING_CALL:
-	case VHOST_VDPA_SET_VRING_ENABLE:
-	case VHOST_VDPA_GET_VRING_GROUP:
-	case VHOST_VDPA_GET_VRING_DESC_GROUP:
-	case VHOST_VDPA_GET_VRING_SIZE:
-		break;
-	default:
-		return -ENOTTY;
-	}
-	if (vhost_mdev_check_owner(vdev->core))
-		return -EPERM;
+	u32 group;
 
-	switch (cmd) {
-	case VHOST_RESET_OWNER:
-		vhost_mdev_session_stop(vdev);
+	if (!vdev->ops->get_vq_desc_group)
+		return -EOPNOTSUPP;
+	group = vdev->ops->get_vq_desc_group(vdev, vq->idx);
+	if (group >= vdev->ngroups)
+		return -EIO;
+	return vhost_mdev_put_num(vq, group, argp);
+}
+
+static long vhost_mdev_get_vring_size(struct vhost_mdev_device *vdev,
+				      struct vhost_mdev_vq *vq,
+				      void __user *argp)
+{
+	return vhost_mdev_put_num(vq, vhost_mdev_vq_size(vdev, vq->idx), argp);
+}
+
+/**
+ * enum vhost_mdev_caller - who may make an ioctl
+ * @VHOST_MDEV_ANYONE: anyone who holds the file
+ * @VHOST_MDEV_OWNER_OR_NONE: anyone until there is an owner, then the owner
+ *	(what clients do before VHOST_SET_OWNER: QEMU sets the status and
+ *	reads features and config, DPDK reads the device id)
+ * @VHOST_MDEV_OWNER: the owner
+ * @VHOST_MDEV_OWNER_STOPPED: the owner, while the device does not run
+ *	(-EBUSY otherwise)
+ */
+enum vhost_mdev_caller {
+	VHOST_MDEV_ANYONE,
+	VHOST_MDEV_OWNER_OR_NONE,
+	VHOST_MDEV_OWNER,
+	VHOST_MDEV_OWNER_STOPPED,
+};
+
+/**
+ * struct vhost_mdev_ioctl - one ioctl of the uAPI
+ * @cmd: its number
+ * @caller: who may make it
+ * @vring: its argument starts with a queue index, which is checked
+ *	(-ENOBUFS beyond the queues) and names the queue the handler gets
+ * @handler: what it does
+ */
+struct vhost_mdev_ioctl {
+	unsigned int cmd;
+	enum vhost_mdev_caller caller;
+	bool vring;
+	long (*handler)(struct vhost_mdev_device *vdev,
+			struct vhost_mdev_vq *vq, void __user *argp);
+};
+
+#define VHOST_MDEV_IOCTL(_cmd, _caller, _handler) \
+	{ .cmd = _cmd, .caller = _caller, .handler = _handler }
+#define VHOST_MDEV_VRING_IOCTL(_cmd, _caller, _handler) \
+	{ .cmd = _cmd, .caller = _caller, .vring = true, .handler = _handler }
+
+/* Every ioctl, once. Anything else: -ENOTTY. */
+static const struct vhost_mdev_ioctl vhost_mdev_ioctls[] = {
+	VHOST_MDEV_IOCTL(VHOST_SET_OWNER, VHOST_MDEV_ANYONE,
+			 vhost_mdev_set_owner),
+	VHOST_MDEV_IOCTL(VHOST_RESET_OWNER, VHOST_MDEV_OWNER,
+			 vhost_mdev_reset_owner),
+	VHOST_MDEV_IOCTL(VHOST_GET_FEATURES, VHOST_MDEV_ANYONE,
+			 vhost_mdev_get_features),
+	VHOST_MDEV_IOCTL(VHOST_SET_FEATURES, VHOST_MDEV_OWNER_OR_NONE,
+			 vhost_mdev_set_features),
+	VHOST_MDEV_IOCTL(VHOST_GET_BACKEND_FEATURES, VHOST_MDEV_ANYONE,
+			 vhost_mdev_get_backend_features),
+	VHOST_MDEV_IOCTL(VHOST_SET_BACKEND_FEATURES, VHOST_MDEV_OWNER_OR_NONE,
+			 vhost_mdev_set_backend_features),
+	VHOST_MDEV_IOCTL(VHOST_SET_MEM_TABLE, VHOST_MDEV_OWNER,
+			 vhost_mdev_set_mem_table_ioctl),
+	VHOST_MDEV_IOCTL(VHOST_SET_LOG_BASE, VHOST_MDEV_ANYONE,
+			 vhost_mdev_set_log),
+	VHOST_MDEV_IOCTL(VHOST_SET_LOG_FD, VHOST_MDEV_ANYONE,
+			 vhost_mdev_set_log),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_GET_DEVICE_ID, VHOST_MDEV_ANYONE,
+			 vhost_mdev_get_device_id),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_GET_STATUS, VHOST_MDEV_ANYONE,
+			 vhost_mdev_get_status),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_SET_STATUS, VHOST_MDEV_OWNER_OR_NONE,
+			 vhost_mdev_set_status),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_GET_CONFIG, VHOST_MDEV_ANYONE,
+			 vhost_mdev_get_config),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_SET_CONFIG, VHOST_MDEV_OWNER_OR_NONE,
+			 vhost_mdev_set_config),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_SET_CONFIG_CALL, VHOST_MDEV_OWNER_OR_NONE,
+			 vhost_mdev_set_config_call),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_GET_VRING_NUM, VHOST_MDEV_ANYONE,
+			 vhost_mdev_get_vring_num),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_GET_IOVA_RANGE, VHOST_MDEV_ANYONE,
+			 vhost_mdev_get_iova_range),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_GET_CONFIG_SIZE, VHOST_MDEV_ANYONE,
+			 vhost_mdev_get_config_size),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_GET_VQS_COUNT, VHOST_MDEV_ANYONE,
+			 vhost_mdev_get_vqs_count),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_GET_GROUP_NUM, VHOST_MDEV_ANYONE,
+			 vhost_mdev_get_group_num),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_GET_AS_NUM, VHOST_MDEV_ANYONE,
+			 vhost_mdev_get_as_num),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_SET_GROUP_ASID, VHOST_MDEV_OWNER,
+			 vhost_mdev_set_group_asid),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_SUSPEND, VHOST_MDEV_OWNER,
+			 vhost_mdev_suspend),
+	VHOST_MDEV_IOCTL(VHOST_VDPA_RESUME, VHOST_MDEV_OWNER,
+			 vhost_mdev_resume),
+	VHOST_MDEV_VRING_IOCTL(VHOST_SET_VRING_NUM, VHOST_MDEV_OWNER_STOPPED,
+			       vhost_mdev_set_vring_num),
+	VHOST_MDEV_VRING_IOCTL(VHOST_SET_VRING_ADDR, VHOST_MDEV_OWNER_STOPPED,
+			       vhost_mdev_set_vring_addr),
+	VHOST_MDEV_VRING_IOCTL(VHOST_SET_VRING_BASE, VHOST_MDEV_OWNER_STOPPED,
+			       vhost_mdev_set_vring_base),
+	VHOST_MDEV_VRING_IOCTL(VHOST_GET_VRING_BASE, VHOST_MDEV_OWNER,
+			       vhost_mdev_get_vring_base),
+	VHOST_MDEV_VRING_IOCTL(VHOST_SET_VRING_KICK, VHOST_MDEV_OWNER,
+			       vhost_mdev_set_vring_kick),
+	VHOST_MDEV_VRING_IOCTL(VHOST_SET_VRING_CALL, VHOST_MDEV_OWNER,
+			       vhost_mdev_set_vring_call),
+	VHOST_MDEV_VRING_IOCTL(VHOST_VDPA_SET_VRING_ENABLE, VHOST_MDEV_OWNER,
+			       vhost_mdev_set_vring_enable),
+	VHOST_MDEV_VRING_IOCTL(VHOST_VDPA_GET_VRING_GROUP, VHOST_MDEV_OWNER,
+			       vhost_mdev_get_vring_group),
+	VHOST_MDEV_VRING_IOCTL(VHOST_VDPA_GET_VRING_DESC_GROUP,
+			       VHOST_MDEV_OWNER,
+			       vhost_mdev_get_vring_desc_group),
+	VHOST_MDEV_VRING_IOCTL(VHOST_VDPA_GET_VRING_SIZE, VHOST_MDEV_OWNER,
+			       vhost_mdev_get_vring_size),
+};
+
+/* May the caller make @op? 0 or -EPERM / -EBUSY. */
+static int vhost_mdev_caller_ok(struct vhost_mdev_device *vdev,
+				const struct vhost_mdev_ioctl *op)
+{
+	struct mm_struct *owner = vdev->core->owner;
+
+	switch (op->caller) {
+	case VHOST_MDEV_ANYONE:
 		return 0;
-	case VHOST_SET_MEM_TABLE:
-		return vhost_mdev_set_mem_table(vdev, argp);
-	case VHOST_VDPA_SUSPEND:
-		return vhost_mdev_suspend(vdev);
-	case VHOST_VDPA_RESUME:
-		return vhost_mdev_resume(vdev);
-	case VHOST_VDPA_SET_GROUP_ASID:
-		return vhost_mdev_set_group_asid(vdev, argp);
-	default:
-		return vhost_mdev_vring_ioctl(vdev, cmd, argp);
+	case VHOST_MDEV_OWNER_OR_NONE:
+		return !owner || owner == current->mm ? 0 : -EPERM;
+	case VHOST_MDEV_OWNER:
+		return owner && owner == current->mm ? 0 : -EPERM;
+	case VHOST_MDEV_OWNER_STOPPED:
+		if (!owner || owner != current->mm)
+			return -EPERM;
+		return vhost_mdev_running(vdev) ? -EBUSY : 0;
 	}
+	return -EPERM;
 }
 
 static long vhost_mdev_ioctl_locked(struct vhost_mdev_device *vdev,
 				    unsigned int cmd, void __user *argp)
 {
-	long ret;
+	const struct vhost_mdev_ioctl *op = NULL;
+	struct vhost_mdev_vq *vq = NULL;
+	unsigned int i;
+	u32 idx;
+	int ret;
 
-	switch (cmd) {
-	case VHOST_SET_OWNER:
-		return vhost_mdev_set_owner(vdev);
-	/* No dirty logging yet: say so rather than pretend. */
-	case VHOST_SET_LOG_BASE:
-	case VHOST_SET_LOG_FD:
-		return -EOPNOTSUPP;
+	for (i = 0; i < ARRAY_SIZE(vhost_mdev_ioctls); i++)
+		if (vhost_mdev_ioctls[i].cmd == cmd)
+			op = &vhost_mdev_ioctls[i];
+	if (!op)
+		return -ENOTTY;
+	ret = vhost_mdev_caller_ok(vdev, op);
+	if (ret == -EPERM)
+		return ret;
+
+	if (op->vring) {
+		if (get_user(idx, (u32 __user *)argp))
+			return -EFAULT;
+		if (idx >= vdev->nvqs)
+			return -ENOBUFS;
+		vq = &vdev->core->vqs[array_index_nospec(idx, vdev->nvqs)];
 	}
-
-	ret = vhost_mdev_query_ioctl(vdev, cmd, argp);
-	if (ret == -ENOTTY)
-		ret = vhost_mdev_device_ioctl(vdev, cmd, argp);
-	if (ret == -ENOTTY)
-		ret = vhost_mdev_owner_ioctl(vdev, cmd, argp);
-	return ret;
+	/* A bad queue index says so before a busy device does. */
+	if (ret)
+		return ret;
+	return op->handler(vdev, vq, argp);
 }
 
 static long vhost_mdev_unlocked_ioctl(struct file *filp, unsigned int cmd,
@@ -656,10 +802,9 @@ static long vhost_mdev_unlocked_ioctl(struct file *filp, unsigned int cmd,
 
 static int vhost_mdev_open(struct inode *inode, struct file *filp)
 {
-	struct vhost_mdev_device *vdev = container_of(inode->i_cdev,
-						      struct vhost_mdev_device,
-						      cdev);
-	struct vhost_mdev_core *core = vdev->core;
+	struct vhost_mdev_core *core = container_of(inode->i_cdev,
+						    struct vhost_mdev_core, cdev);
+	struct vhost_mdev_device *vdev = core->vdev;
 	int ret = 0;
 	u32 i;
 

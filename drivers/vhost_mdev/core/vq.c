@@ -157,7 +157,7 @@ static void vhost_mdev_producer_on(struct vhost_mdev_vq *vq)
 /*
  * Before the call eventfd changes, before a reset and before the parent
  * frees the irq: the consumer (KVM) must never be left with a stale token or
- * a freed irq (CVE-2024-47748 and "unset vq irq before freeing irq").
+ * a freed irq.
  */
 static void vhost_mdev_producer_off(struct vhost_mdev_vq *vq)
 {
@@ -228,7 +228,7 @@ long vhost_mdev_set_call(struct vhost_mdev_vq *vq, int fd)
 }
 
 /* Caller holds &vhost_mdev_core.lock. */
-long vhost_mdev_set_config_call(struct vhost_mdev_device *vdev, int fd)
+long vhost_mdev_set_config_eventfd(struct vhost_mdev_device *vdev, int fd)
 {
 	struct vhost_mdev_core *core = vdev->core;
 	struct vhost_mdev_callback cb = {
@@ -296,7 +296,7 @@ void vhost_mdev_vq_release(struct vhost_mdev_vq *vq)
 void vhost_mdev_config_release(struct vhost_mdev_device *vdev)
 {
 	if (vdev->core->config_ctx)
-		vhost_mdev_set_config_call(vdev, VHOST_FILE_UNBIND);
+		vhost_mdev_set_config_eventfd(vdev, VHOST_FILE_UNBIND);
 }
 
 /*
@@ -357,9 +357,9 @@ static const struct vm_operations_struct vhost_mdev_vm_ops = {
 /*
  * Map queue vm_pgoff's doorbell page: one page, shared, write-only, never
  * inherited by a child, for the owner only, and only when the doorbell sits
- * alone in its page. This runs under mmap_lock, which the uAPI path takes
- * inside &vhost_mdev_core.lock (pinning), so it must not take that lock:
- * the owner and the mdev's life are read under &vhost_mdev_core.zap_sem.
+ * alone in its page. It runs under mmap_lock, so it reads the owner and the
+ * mdev's life under &vhost_mdev_core.zap_sem, not &vhost_mdev_core.lock
+ * (the lock order: Documentation/driver-api/vhost-mdev.rst, Locking).
  */
 int vhost_mdev_mmap(struct file *file, struct vm_area_struct *vma)
 {

@@ -134,6 +134,12 @@ struct vmdev_pci_dev {
 	struct vmdev_pci_vq *vqs;
 };
 
+static inline struct vmdev_pci_dev *
+to_vmdev_pci_dev(struct vhost_mdev_device *vdev)
+{
+	return container_of(vdev, struct vmdev_pci_dev, vdev);
+}
+
 /* pci_hw.c */
 extern const struct vhost_mdev_ops vmdev_pci_ops;
 int vmdev_pci_hw_probe(struct vmdev_pci *fn);

@@ -23,14 +23,9 @@
 #define VMDEV_PCI_RESET_TIMEOUT_US	1000000
 #define VMDEV_PCI_CONFIG_RETRIES	16
 
-static struct vmdev_pci_dev *to_pci_dev_state(struct vhost_mdev_device *vdev)
-{
-	return container_of(vdev, struct vmdev_pci_dev, vdev);
-}
-
 static struct virtio_pci_modern_device *to_vp(struct vhost_mdev_device *vdev)
 {
-	return &to_pci_dev_state(vdev)->fn->vp;
+	return &to_vmdev_pci_dev(vdev)->fn->vp;
 }
 
 /* Write 0 and wait, bounded, until the function reads back 0. */
@@ -195,6 +190,18 @@ static void vmdev_pci_foreign_windows(struct vmdev_pci *fn)
 			      DIV_ROUND_UP(n, BITS_PER_LONG_LONG) * sizeof(u64));
 }
 
+/* Doorbells vp_modern mapped one by one (the area was too big to map). */
+static void vmdev_pci_unmap_doorbells(struct vmdev_pci *fn)
+{
+	u16 i;
+
+	if (fn->vp.notify_base)
+		return;
+	for (i = 0; i < fn->nvqs; i++)
+		if (fn->hwq[i].notify)
+			pci_iounmap(fn->pdev, fn->hwq[i].notify);
+}
+
 /*
  * Probe the function's virtio interface and its queues. A legacy-only
  * function has no modern capabilities and is refused.
@@ -255,9 +262,7 @@ int vmdev_pci_hw_probe(struct vmdev_pci *fn)
 	return 0;
 
 err_unmap:
-	while (i--)
-		if (!vp->notify_base)
-			pci_iounmap(fn->pdev, fn->hwq[i].notify);
+	vmdev_pci_unmap_doorbells(fn);
 err_remove:
 	vp_modern_remove(vp);
 	return ret;
@@ -265,13 +270,8 @@ err_remove:
 
 void vmdev_pci_hw_remove(struct vmdev_pci *fn)
 {
-	u16 i;
-
 	vmdev_pci_reset_function(&fn->vp);
-	/* Doorbells mapped one by one when the area was too big to map. */
-	if (!fn->vp.notify_base)
-		for (i = 0; i < fn->nvqs; i++)
-			pci_iounmap(fn->pdev, fn->hwq[i].notify);
+	vmdev_pci_unmap_doorbells(fn);
 	vp_modern_remove(&fn->vp);
 }
 
@@ -296,10 +296,12 @@ static bool vmdev_pci_vq_starts(const struct vmdev_pci_vq *vq)
 	return vq->ready && vq->num && vq->desc;
 }
 
-/* Free every vector; the function was reset, so it uses none of them. */
+/*
+ * Free every irq requested and the vectors (none allocated is fine): the
+ * function was reset, or never used them.
+ */
 static void vmdev_pci_free_irqs(struct vmdev_pci_dev *dev)
 {
-	struct pci_dev *pdev = dev->fn->pdev;
 	u16 i;
 
 	for (i = 0; i < dev->vdev.nvqs; i++) {
@@ -311,8 +313,8 @@ static void vmdev_pci_free_irqs(struct vmdev_pci_dev *dev)
 	if (dev->config_irq >= 0) {
 		free_irq(dev->config_irq, dev);
 		dev->config_irq = -1;
-		pci_free_irq_vectors(pdev);
 	}
+	pci_free_irq_vectors(dev->fn->pdev);
 }
 
 /*
@@ -342,10 +344,8 @@ static int vmdev_pci_request_irqs(struct vmdev_pci_dev *dev)
 		 "vhost-mdev-pci[%s]-config", pci_name(pdev));
 	ret = request_irq(pci_irq_vector(pdev, vec), vmdev_pci_config_irq, 0,
 			  dev->config_irq_name, dev);
-	if (ret) {
-		pci_free_irq_vectors(pdev);
-		return ret;
-	}
+	if (ret)
+		goto err;
 	dev->config_irq = pci_irq_vector(pdev, vec);
 	if (vp_modern_config_vector(vp, vec) != vec) {
 		ret = -EBUSY;
@@ -436,7 +436,7 @@ static int vmdev_pci_set_vq_address(struct vhost_mdev_device *vdev, u16 idx,
 				    u64 desc_area, u64 driver_area,
 				    u64 device_area)
 {
-	struct vmdev_pci_vq *vq = &to_pci_dev_state(vdev)->vqs[idx];
+	struct vmdev_pci_vq *vq = &to_vmdev_pci_dev(vdev)->vqs[idx];
 
 	vq->desc = desc_area;
 	vq->driver = driver_area;
@@ -447,19 +447,19 @@ static int vmdev_pci_set_vq_address(struct vhost_mdev_device *vdev, u16 idx,
 static void vmdev_pci_set_vq_num(struct vhost_mdev_device *vdev, u16 idx,
 				 u32 num)
 {
-	to_pci_dev_state(vdev)->vqs[idx].num = num;
+	to_vmdev_pci_dev(vdev)->vqs[idx].num = num;
 }
 
 /* Atomic context (the kick eventfd's wakeup): one MMIO write. */
 static void vmdev_pci_kick_vq(struct vhost_mdev_device *vdev, u16 idx)
 {
-	vp_iowrite16(idx, to_pci_dev_state(vdev)->fn->hwq[idx].notify);
+	vp_iowrite16(idx, to_vmdev_pci_dev(vdev)->fn->hwq[idx].notify);
 }
 
 static void vmdev_pci_set_vq_cb(struct vhost_mdev_device *vdev, u16 idx,
 				const struct vhost_mdev_callback *cb)
 {
-	struct vmdev_pci_vq *vq = &to_pci_dev_state(vdev)->vqs[idx];
+	struct vmdev_pci_vq *vq = &to_vmdev_pci_dev(vdev)->vqs[idx];
 
 	if (cb->callback && vq->enabled && vq->irq < 0)
 		dev_warn_ratelimited(&vdev->dev,
@@ -472,7 +472,7 @@ static void vmdev_pci_set_vq_cb(struct vhost_mdev_device *vdev, u16 idx,
 static void vmdev_pci_set_vq_ready(struct vhost_mdev_device *vdev, u16 idx,
 				   bool ready)
 {
-	struct vmdev_pci_vq *vq = &to_pci_dev_state(vdev)->vqs[idx];
+	struct vmdev_pci_vq *vq = &to_vmdev_pci_dev(vdev)->vqs[idx];
 
 	/*
 	 * virtio-pci cannot stop one queue (queue_enable 0 is forbidden) nor
@@ -488,7 +488,7 @@ static void vmdev_pci_set_vq_ready(struct vhost_mdev_device *vdev, u16 idx,
 
 static bool vmdev_pci_get_vq_ready(struct vhost_mdev_device *vdev, u16 idx)
 {
-	return to_pci_dev_state(vdev)->vqs[idx].ready;
+	return to_vmdev_pci_dev(vdev)->vqs[idx].ready;
 }
 
 /* A virtio-pci queue always starts at index 0. */
@@ -497,14 +497,14 @@ static int vmdev_pci_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 {
 	if (state)
 		return -EOPNOTSUPP;
-	to_pci_dev_state(vdev)->vqs[idx].state = 0;
+	to_vmdev_pci_dev(vdev)->vqs[idx].state = 0;
 	return 0;
 }
 
 static int vmdev_pci_get_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 				  u32 *state)
 {
-	struct vmdev_pci_dev *dev = to_pci_dev_state(vdev);
+	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
 	struct vmdev_pci_vq *vq = &dev->vqs[idx];
 
 	*state = vq->enabled ? vmdev_pci_used_index(dev, vq) : vq->state;
@@ -515,7 +515,7 @@ static int vmdev_pci_get_vq_notification(struct vhost_mdev_device *vdev,
 					 u16 idx,
 					 struct vhost_mdev_notify_area *area)
 {
-	struct vmdev_pci_hwq *hwq = &to_pci_dev_state(vdev)->fn->hwq[idx];
+	struct vmdev_pci_hwq *hwq = &to_vmdev_pci_dev(vdev)->fn->hwq[idx];
 
 	area->addr = hwq->notify_pa;
 	area->size = hwq->mappable ? PAGE_SIZE : 0;
@@ -524,14 +524,14 @@ static int vmdev_pci_get_vq_notification(struct vhost_mdev_device *vdev,
 
 static int vmdev_pci_get_vq_irq(struct vhost_mdev_device *vdev, u16 idx)
 {
-	int irq = to_pci_dev_state(vdev)->vqs[idx].irq;
+	int irq = to_vmdev_pci_dev(vdev)->vqs[idx].irq;
 
 	return irq < 0 ? -ENOENT : irq;
 }
 
 static u16 vmdev_pci_get_vq_size(struct vhost_mdev_device *vdev, u16 idx)
 {
-	return to_pci_dev_state(vdev)->fn->hwq[idx].size_max;
+	return to_vmdev_pci_dev(vdev)->fn->hwq[idx].size_max;
 }
 
 static u32 vmdev_pci_get_device_id(struct vhost_mdev_device *vdev)
@@ -541,7 +541,7 @@ static u32 vmdev_pci_get_device_id(struct vhost_mdev_device *vdev)
 
 static u64 vmdev_pci_get_device_features(struct vhost_mdev_device *vdev)
 {
-	return to_pci_dev_state(vdev)->fn->features;
+	return to_vmdev_pci_dev(vdev)->fn->features;
 }
 
 static int vmdev_pci_set_driver_features(struct vhost_mdev_device *vdev,
@@ -559,7 +559,7 @@ static u64 vmdev_pci_get_driver_features(struct vhost_mdev_device *vdev)
 /* The size every queue takes: the smallest of their maxima. */
 static u16 vmdev_pci_get_vq_num_max(struct vhost_mdev_device *vdev)
 {
-	struct vmdev_pci *fn = to_pci_dev_state(vdev)->fn;
+	struct vmdev_pci *fn = to_vmdev_pci_dev(vdev)->fn;
 	u16 i, max = U16_MAX;
 
 	for (i = 0; i < fn->nvqs; i++)
@@ -581,7 +581,7 @@ static void vmdev_pci_set_status(struct vhost_mdev_device *vdev, u8 status)
 	    !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
 		/* The function must have accepted the features first. */
 		if (!(old & VIRTIO_CONFIG_S_FEATURES_OK) ||
-		    vmdev_pci_start(to_pci_dev_state(vdev)))
+		    vmdev_pci_start(to_vmdev_pci_dev(vdev)))
 			status &= ~VIRTIO_CONFIG_S_DRIVER_OK;
 	}
 	vp_modern_set_status(vp, status);
@@ -594,7 +594,7 @@ static void vmdev_pci_set_status(struct vhost_mdev_device *vdev, u8 status)
  */
 static int vmdev_pci_reset(struct vhost_mdev_device *vdev)
 {
-	struct vmdev_pci_dev *dev = to_pci_dev_state(vdev);
+	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
 	struct vmdev_pci_vq *vq;
 	int ret;
 	u16 i;
@@ -618,7 +618,7 @@ static int vmdev_pci_reset(struct vhost_mdev_device *vdev)
 
 static size_t vmdev_pci_get_config_size(struct vhost_mdev_device *vdev)
 {
-	return to_pci_dev_state(vdev)->fn->config_size;
+	return to_vmdev_pci_dev(vdev)->fn->config_size;
 }
 
 /* Read under the generation counter, as virtio_pci does; bounded. */
@@ -654,7 +654,7 @@ static void vmdev_pci_set_config(struct vhost_mdev_device *vdev,
 static void vmdev_pci_set_config_cb(struct vhost_mdev_device *vdev,
 				    const struct vhost_mdev_callback *cb)
 {
-	struct vmdev_pci_dev *dev = to_pci_dev_state(vdev);
+	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
 
 	WRITE_ONCE(dev->config_cb.private, cb->private);
 	WRITE_ONCE(dev->config_cb.callback, cb->callback);

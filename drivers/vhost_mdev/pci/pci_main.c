@@ -66,10 +66,10 @@ vmdev_pci_create(struct vhost_mdev_parent *parent, struct mdev_device *mdev,
 }
 
 /* The core reset the function and freed its vectors already. */
-static void vmdev_pci_remove_dev(struct vhost_mdev_device *vdev)
+static void vmdev_pci_remove_dev(struct vhost_mdev_parent *parent,
+				 struct vhost_mdev_device *vdev)
 {
-	struct vmdev_pci_dev *dev = container_of(vdev, struct vmdev_pci_dev,
-						 vdev);
+	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
 
 	kfree(dev->vqs);
 	atomic_inc(&dev->fn->available);

@@ -14,7 +14,9 @@
 #include <linux/etherdevice.h>
 #include <linux/ethtool.h>
 #include <linux/module.h>
+#include <linux/vhost_mdev_sim.h>
 #include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
 
 #include "sim.h"
@@ -26,6 +28,8 @@
 /* Largest frame without GSO (not offered): 64 KiB is generous. */
 #define VMDEV_SIM_NET_MAX_FRAME		SZ_64K
 #define VMDEV_SIM_NET_MTU		1500
+#define VMDEV_SIM_NET_MAX_PAIRS		8
+#define VMDEV_SIM_NET_VQ_NUM_MAX	1024
 
 #define VMDEV_SIM_NET_FEATURES	(BIT_ULL(VIRTIO_F_VERSION_1) |		\
 				 BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |	\
@@ -44,6 +48,23 @@ static unsigned int pairs = 2;
 module_param(pairs, uint, 0444);
 MODULE_PARM_DESC(pairs, "Queue pairs of each net device, 1-8 (default 2)");
 
+static unsigned int max_devices = 4;
+module_param(max_devices, uint, 0444);
+MODULE_PARM_DESC(max_devices, "How many simulated devices may exist at once (default 4)");
+
+static bool crossover;
+module_param(crossover, bool, 0444);
+MODULE_PARM_DESC(crossover, "Join devices in pairs, in creation order: what one transmits the other receives (default: each loops back to itself)");
+
+/* A narrower IOVA window makes the simulator look like IOMMU hardware. */
+static unsigned long long iova_first;
+module_param(iova_first, ullong, 0444);
+MODULE_PARM_DESC(iova_first, "First IOVA the devices accept (default 0)");
+
+static unsigned long long iova_last = U64_MAX;
+module_param(iova_last, ullong, 0444);
+MODULE_PARM_DESC(iova_last, "Last IOVA the devices accept (default all)");
+
 /**
  * struct vmdev_sim_net - the net type's own state
  * @active_pairs: queue pairs the driver asked for (VQ_PAIRS_SET)
@@ -60,12 +81,7 @@ struct vmdev_sim_net {
 
 static u32 vmdev_sim_net_pairs(void)
 {
-	return clamp(pairs, 1U, 8U);
-}
-
-static u32 vmdev_sim_net_nvqs(void)
-{
-	return 2 * vmdev_sim_net_pairs() + 1;
+	return clamp(pairs, 1U, VMDEV_SIM_NET_MAX_PAIRS);
 }
 
 /* Without MQ the control queue follows the first pair (virtio spec). */
@@ -94,16 +110,11 @@ static void vmdev_sim_net_init(struct vmdev_sim *sim, unsigned int instance)
 	config->duplex = DUPLEX_UNKNOWN;
 }
 
+/* MQ needs the control queue, which sets the pairs. */
 static bool vmdev_sim_net_features_ok(struct vmdev_sim *sim, u64 features)
 {
-	/* Memory is only reachable through the IOTLB; MQ needs the CVQ. */
-	if (!(features & BIT_ULL(VIRTIO_F_VERSION_1)) ||
-	    !(features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)))
-		return false;
-	if ((features & BIT_ULL(VIRTIO_NET_F_MQ)) &&
-	    !(features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)))
-		return false;
-	return true;
+	return !(features & BIT_ULL(VIRTIO_NET_F_MQ)) ||
+	       (features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ));
 }
 
 static void vmdev_sim_net_reset(struct vmdev_sim *sim)
@@ -137,7 +148,7 @@ static void vmdev_sim_net_set_config(struct vmdev_sim *sim,
  * Receive @len bytes of @frame on queue @rx, after a fresh header. Return
  * 1 when it was, 0 when there are not enough receive buffers yet (nothing
  * taken), -E2BIG when the driver's buffers cannot hold it (nothing taken),
- * another -errno when the device broke. The IOTLB lock is held.
+ * another -errno when the device broke.
  */
 static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
 				 const u8 *frame, u32 len, u16 *taken,
@@ -209,7 +220,7 @@ rollback:
  * Take the @nth available transmit chain of queue @tx and copy its frame
  * into the bounce buffer. Return the frame's length, -EINVAL for a
  * malformed packet (dropped, as a NIC would), another -errno when the device
- * broke. The IOTLB lock is held.
+ * broke.
  */
 static int vmdev_sim_net_take(struct vmdev_sim *sim, u16 tx, u16 nth)
 {
@@ -237,8 +248,7 @@ static int vmdev_sim_net_take(struct vmdev_sim *sim, u16 tx, u16 nth)
 /*
  * Move frames from transmit queue @tx of @tsim to receive queue @rx of
  * @rsim: the same device in a loopback, its peer when crossed over. Both
- * device locks are held; each IOTLB is locked around its own device's ring
- * accesses only, never both at once. Returns true if work is left.
+ * device locks are held. Returns true if work is left.
  */
 static bool vmdev_sim_net_link(struct vmdev_sim *rsim, u16 rx,
 			       struct vmdev_sim *tsim, u16 tx)
@@ -250,37 +260,27 @@ static bool vmdev_sim_net_link(struct vmdev_sim *rsim, u16 rx,
 
 	if (!vmdev_sim_vq_usable(txq) || !vmdev_sim_vq_usable(rxq))
 		return false;
-	vhost_mdev_iotlb_lock(&tsim->vdev);
 	ntx = vmdev_sim_vq_avail(tsim, tx);
-	vhost_mdev_iotlb_unlock(&tsim->vdev);
 	if (ntx <= 0)
 		return false;
-	vhost_mdev_iotlb_lock(&rsim->vdev);
 	nrx = vmdev_sim_vq_avail(rsim, rx);
-	vhost_mdev_iotlb_unlock(&rsim->vdev);
 	if (nrx < 0)
 		return false;
 
 	while (sent < ntx && sent < VMDEV_SIM_NET_BUDGET) {
-		vhost_mdev_iotlb_lock(&tsim->vdev);
 		len = vmdev_sim_net_take(tsim, tx, sent);
-		vhost_mdev_iotlb_unlock(&tsim->vdev);
 		if (len < 0 && len != -EINVAL)
 			return false;
 		if (len >= 0) {
-			vhost_mdev_iotlb_lock(&rsim->vdev);
 			ret = vmdev_sim_net_receive(rsim, rx, tnet->bounce, len,
 						    &taken, nrx);
-			vhost_mdev_iotlb_unlock(&rsim->vdev);
 			/* No receive buffer yet: the frame waits for one. */
 			if (!ret)
 				break;
 			if (ret < 0 && ret != -E2BIG)
 				return false;
 		}
-		vhost_mdev_iotlb_lock(&tsim->vdev);
 		ret = vmdev_sim_vq_push(tsim, tx, tnet->tx.head, 0);
-		vhost_mdev_iotlb_unlock(&tsim->vdev);
 		if (ret)
 			return false;
 		sent++;
@@ -289,16 +289,12 @@ static bool vmdev_sim_net_link(struct vmdev_sim *rsim, u16 rx,
 	txq->last_avail += sent;
 	rxq->last_avail += taken;
 	if (sent) {
-		vhost_mdev_iotlb_lock(&tsim->vdev);
 		ret = vmdev_sim_vq_publish(tsim, tx);
-		vhost_mdev_iotlb_unlock(&tsim->vdev);
 		if (ret)
 			return false;
 	}
 	if (taken) {
-		vhost_mdev_iotlb_lock(&rsim->vdev);
 		ret = vmdev_sim_vq_publish(rsim, rx);
-		vhost_mdev_iotlb_unlock(&rsim->vdev);
 		if (ret)
 			return false;
 	}
@@ -316,8 +312,9 @@ static u8 vmdev_sim_net_command(struct vmdev_sim *sim, u16 cvq, u8 class,
 	if (class == VIRTIO_NET_CTRL_MQ &&
 	    cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
 	    (sim->features & BIT_ULL(VIRTIO_NET_F_MQ))) {
-		if (vmdev_sim_chain_read(sim, cvq, &net->tx, 2, &vqp,
-					 sizeof(vqp)))
+		if (vmdev_sim_chain_read(sim, cvq, &net->tx,
+					 sizeof(struct virtio_net_ctrl_hdr),
+					 &vqp, sizeof(vqp)))
 			return VIRTIO_NET_ERR;
 		if (!le16_to_cpu(vqp) ||
 		    le16_to_cpu(vqp) > vmdev_sim_net_pairs())
@@ -328,19 +325,17 @@ static u8 vmdev_sim_net_command(struct vmdev_sim *sim, u16 cvq, u8 class,
 	return VIRTIO_NET_ERR;
 }
 
-/* Answer control commands; true if work is left. IOTLB lock held. */
-static bool vmdev_sim_net_ctrl_locked(struct vmdev_sim *sim)
+/* Answer control commands; true if work is left. */
+static bool vmdev_sim_net_ctrl(struct vmdev_sim *sim)
 {
 	struct vmdev_sim_net *net = sim->priv;
 	u16 cvq = vmdev_sim_net_cvq(sim), done = 0;
-	struct {
-		u8 class;
-		u8 cmd;
-	} ctrl;
+	struct virtio_net_ctrl_hdr ctrl;
 	int avail;
 	u8 ack;
 
-	if (!vmdev_sim_vq_usable(&sim->vqs[cvq]))
+	if (!(sim->features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)) ||
+	    !vmdev_sim_vq_usable(&sim->vqs[cvq]))
 		return false;
 	avail = vmdev_sim_vq_avail(sim, cvq);
 	if (avail <= 0)
@@ -372,18 +367,6 @@ static bool vmdev_sim_net_ctrl_locked(struct vmdev_sim *sim)
 	return done < avail;
 }
 
-static bool vmdev_sim_net_ctrl(struct vmdev_sim *sim)
-{
-	bool more;
-
-	if (!(sim->features & BIT_ULL(VIRTIO_NET_F_CTRL_VQ)))
-		return false;
-	vhost_mdev_iotlb_lock(&sim->vdev);
-	more = vmdev_sim_net_ctrl_locked(sim);
-	vhost_mdev_iotlb_unlock(&sim->vdev);
-	return more;
-}
-
 /* What @sim transmits, @peer receives, and back when they differ. */
 static bool vmdev_sim_net_process(struct vmdev_sim *sim, struct vmdev_sim *peer)
 {
@@ -401,15 +384,18 @@ static bool vmdev_sim_net_process(struct vmdev_sim *sim, struct vmdev_sim *peer)
 	return more;
 }
 
-const struct vmdev_sim_type vmdev_sim_net_type = {
+/* The queue count depends on pairs=: filled in at load. */
+static struct vmdev_sim_type vmdev_sim_net_type = {
 	.name = "net",
+	.pretty_name = "virtio-net loopback",
+	.description = "net loopback",
 	.device_id = VIRTIO_ID_NET,
 	.features = VMDEV_SIM_NET_FEATURES,
 	.config_size = sizeof(struct virtio_net_config),
 	.priv_size = sizeof(struct vmdev_sim_net),
-	.nvqs = vmdev_sim_net_nvqs,
 	.ngroups = 2,
 	.nas = 2,
+	.vq_num_max = VMDEV_SIM_NET_VQ_NUM_MAX,
 	.init = vmdev_sim_net_init,
 	.features_ok = vmdev_sim_net_features_ok,
 	.reset = vmdev_sim_net_reset,
@@ -417,3 +403,41 @@ const struct vmdev_sim_type vmdev_sim_net_type = {
 	.process = vmdev_sim_net_process,
 	.set_config = vmdev_sim_net_set_config,
 };
+
+static struct vmdev_sim_parent *vmdev_sim_net_parent;
+
+static int __init vmdev_sim_net_init_module(void)
+{
+	struct vmdev_sim_settings settings = {
+		.max_devices = max_devices,
+		.crossover = crossover,
+		.iova_first = iova_first,
+		.iova_last = iova_last,
+	};
+	int ret;
+
+	ret = vmdev_sim_core_init();
+	if (ret)
+		return ret;
+	vmdev_sim_net_type.nvqs = 2 * vmdev_sim_net_pairs() + 1;
+	vmdev_sim_net_parent = vmdev_sim_register("vhost_mdev_sim",
+						  &vmdev_sim_net_type,
+						  &settings);
+	if (IS_ERR(vmdev_sim_net_parent)) {
+		vmdev_sim_core_exit();
+		return PTR_ERR(vmdev_sim_net_parent);
+	}
+	return 0;
+}
+
+static void __exit vmdev_sim_net_exit_module(void)
+{
+	vmdev_sim_unregister(vmdev_sim_net_parent);
+	vmdev_sim_core_exit();
+}
+
+module_init(vmdev_sim_net_init_module);
+module_exit(vmdev_sim_net_exit_module);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vhost-mdev simulator: a software virtio accelerator, and its virtio-net loopback");

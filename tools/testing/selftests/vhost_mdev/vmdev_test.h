@@ -122,7 +122,9 @@ static inline int vmdev_rmmod(const char *name)
 /* Unload the accelerator drivers, the core's users: 0 when none is left. */
 static inline int vmdev_unload_parents(void)
 {
-	static const char *const parents[] = { "vhost_mdev_pci", "vhost_mdev_sim" };
+	static const char *const parents[] = {
+		"vhost_mdev_pci", "vmdev_sim_rng", "vhost_mdev_sim",
+	};
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(parents); i++)

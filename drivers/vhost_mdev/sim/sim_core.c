@@ -1,86 +1,97 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vhost-mdev simulator: a software accelerator.
+ * vhost-mdev simulator: the device-agnostic core.
  *
- * A platform device "vhost_mdev_sim" is the mdev parent; every mdev of one
- * of its types is a virtio device in software that reaches guest memory
- * through the core's IOTLB (%VHOST_MDEV_DMA_TRANSLATE). Kicks only queue the
- * device's worker; the worker takes the device lock and the IOTLB lock and
- * lets the device type do one bounded pass over its split rings, then
- * signals the queues that used buffers. A ring the driver corrupted sets
- * NEEDS_RESET instead of looping or faulting.
+ * Each registered type (include/linux/vhost_mdev_sim.h) gets a platform
+ * device of its own as its mdev parent; every mdev of it is a virtio device
+ * in software that reaches guest memory through the core's IOTLB
+ * (%VHOST_MDEV_DMA_TRANSLATE). Kicks only queue the device's worker; the
+ * worker takes the device lock and lets the type do one bounded pass over
+ * its split rings, then signals the queues that used buffers. A ring the
+ * driver corrupted sets NEEDS_RESET instead of looping or faulting.
+ *
+ * The module is this core and the net type (sim_net.c, which owns the
+ * module's init); other types register from their own modules.
  */
 
+#include <linux/cleanup.h>
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
+#include <linux/vhost_mdev_sim.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 
 #include "sim.h"
 
-#define VMDEV_SIM_NAME		"vhost_mdev_sim"
-#define VMDEV_SIM_VQ_NUM_MAX	1024
-
-static unsigned int max_devices = 4;
-module_param(max_devices, uint, 0444);
-MODULE_PARM_DESC(max_devices, "How many simulated devices may exist at once (default 4)");
-
-static bool crossover;
-module_param(crossover, bool, 0444);
-MODULE_PARM_DESC(crossover, "Join devices in pairs, in creation order: what one transmits the other receives (default: each loops back to itself)");
-
-/* A narrower IOVA window makes the simulator look like IOMMU hardware. */
-static unsigned long long iova_first;
-module_param(iova_first, ullong, 0444);
-MODULE_PARM_DESC(iova_first, "First IOVA the devices accept (default 0)");
-
-static unsigned long long iova_last = U64_MAX;
-module_param(iova_last, ullong, 0444);
-MODULE_PARM_DESC(iova_last, "Last IOVA the devices accept (default all)");
-
 /**
- * struct vmdev_sim_parent - the simulator's mdev parent
+ * struct vmdev_sim_parent - a registered type's mdev parent
  * @parent: the core's parent
- * @net: the "net" mdev type
- * @types: the types offered
+ * @type: the type
+ * @settings: how its devices behave
+ * @mtype: the one mdev type
+ * @types: the types offered: @mtype
  * @available: devices that may still be created
+ * @driver: the platform driver that binds @pdev (named like it)
+ * @pdev: the platform device that is the parent
+ * @pair_lock: with crossover, serialises the passes of paired devices and
+ *	protects every &vmdev_sim.peer and @unpaired
+ * @unpaired: a device waiting for its peer
  */
 struct vmdev_sim_parent {
 	struct vhost_mdev_parent parent;
-	struct mdev_type net;
+	const struct vmdev_sim_type *type;
+	struct vmdev_sim_settings settings;
+	struct mdev_type mtype;
 	struct mdev_type *types[1];
 	atomic_t available;
-};
-
-static const struct vmdev_sim_type *const vmdev_sim_types[] = {
-	&vmdev_sim_net_type,
+	struct platform_driver driver;
+	struct platform_device *pdev;
+	struct mutex pair_lock;	/* passes of pairs, @unpaired, peers */
+	struct vmdev_sim *unpaired;
 };
 
 static struct workqueue_struct *vmdev_sim_wq;
 static DEFINE_IDA(vmdev_sim_ida);
-static struct platform_device *vmdev_sim_pdev;
-/*
- * With crossover: protects every &vmdev_sim.peer and @vmdev_sim_unpaired,
- * and serialises the passes of paired devices; taken before device locks.
- */
-static DEFINE_MUTEX(vmdev_sim_pair_lock);
-static struct vmdev_sim *vmdev_sim_unpaired;
 
 static struct vmdev_sim *to_vmdev_sim(struct vhost_mdev_device *vdev)
 {
 	return container_of(vdev, struct vmdev_sim, vdev);
 }
 
-u32 vmdev_sim_vq_asid(struct vmdev_sim *sim, u16 idx)
+static struct vmdev_sim_parent *
+to_vmdev_sim_parent(struct vhost_mdev_parent *parent)
 {
-	return sim->group_asid[sim->type->vq_group(sim, idx)];
+	return container_of(parent, struct vmdev_sim_parent, parent);
 }
 
-/*
- * The driver broke a ring: stop processing until it resets the device and
- * tell it, as the virtio spec wants, with NEEDS_RESET and a config change.
+/* The group a type gives a queue, within the type's groups. */
+static u32 vmdev_sim_group(struct vmdev_sim *sim, u16 idx)
+{
+	u32 group = sim->type->vq_group ? sim->type->vq_group(sim, idx) : 0;
+
+	if (group < sim->type->ngroups)
+		return group;
+	pr_warn_once("vhost_mdev_sim: type %s puts vq %u in group %u of %u\n",
+		     sim->type->name, idx, group, sim->type->ngroups);
+	return 0;
+}
+
+static u32 vmdev_sim_vq_asid(struct vmdev_sim *sim, u16 idx)
+{
+	return sim->group_asid[vmdev_sim_group(sim, idx)];
+}
+
+/**
+ * vmdev_sim_broken - the driver broke a ring
+ * @sim: the device, its lock held
+ * @idx: the virtqueue
+ * @why: what was wrong, for the log
+ * @err: the error it caused
+ *
+ * The device processes nothing until the driver resets it and tells it so,
+ * as the virtio spec wants: NEEDS_RESET and a configuration change.
  */
 void vmdev_sim_broken(struct vmdev_sim *sim, u16 idx, const char *why,
 		      int err)
@@ -91,21 +102,37 @@ void vmdev_sim_broken(struct vmdev_sim *sim, u16 idx, const char *why,
 	sim->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	sim->config_changed = true;
 }
+EXPORT_SYMBOL_GPL(vmdev_sim_broken);
+
+/* Copy between guest memory and @buf (@write: to guest memory). */
+static int vmdev_sim_copy(struct vmdev_sim *sim, u32 asid, u64 iova,
+			  void *buf, size_t len, bool write)
+{
+	int ret;
+
+	vhost_mdev_iotlb_lock(&sim->vdev);
+	if (write)
+		ret = vhost_mdev_iotlb_write(&sim->vdev, asid, iova, buf, len);
+	else
+		ret = vhost_mdev_iotlb_read(&sim->vdev, asid, buf, iova, len);
+	vhost_mdev_iotlb_unlock(&sim->vdev);
+	return ret;
+}
 
 static int vmdev_sim_read16(struct vmdev_sim *sim, u16 idx, u64 iova, u16 *v)
 {
 	__le16 le;
 	int ret;
 
-	ret = vhost_mdev_iotlb_read(&sim->vdev, vmdev_sim_vq_asid(sim, idx),
-				    &le, iova, sizeof(le));
+	ret = vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx), iova, &le,
+			     sizeof(le), false);
 	*v = le16_to_cpu(le);
 	return ret;
 }
 
 /**
  * vmdev_sim_vq_avail - buffers the driver made available and we did not take
- * @sim: the device
+ * @sim: the device, its lock held
  * @idx: the virtqueue
  *
  * Return: their number, or -errno (the device is then broken).
@@ -132,10 +159,35 @@ int vmdev_sim_vq_avail(struct vmdev_sim *sim, u16 idx)
 	}
 	return n;
 }
+EXPORT_SYMBOL_GPL(vmdev_sim_vq_avail);
+
+/* Add descriptor @desc to @chain; NULL or what is wrong with it. */
+static const char *vmdev_sim_chain_add(struct vmdev_sim_chain *chain,
+				       const struct vring_desc *desc)
+{
+	u16 flags = le16_to_cpu((__force __le16)desc->flags);
+	struct vmdev_sim_seg *seg = &chain->seg[chain->nseg];
+	u32 *total = &chain->in_len;
+
+	if (flags & VRING_DESC_F_INDIRECT)
+		return "indirect descriptor not negotiated";
+	seg->addr = le64_to_cpu((__force __le64)desc->addr);
+	seg->len = le32_to_cpu((__force __le32)desc->len);
+	if (!(flags & VRING_DESC_F_WRITE)) {
+		if (chain->nout != chain->nseg)
+			return "readable descriptor after a writable one";
+		total = &chain->out_len;
+		chain->nout++;
+	}
+	if (check_add_overflow(*total, seg->len, total))
+		return "chain length overflows";
+	chain->nseg++;
+	return NULL;
+}
 
 /**
  * vmdev_sim_vq_chain - read the descriptor chain of an available buffer
- * @sim: the device
+ * @sim: the device, its lock held
  * @idx: the virtqueue
  * @nth: which available buffer, counting from the next one to take
  * @chain: where to put it
@@ -151,25 +203,21 @@ int vmdev_sim_vq_chain(struct vmdev_sim *sim, u16 idx, u16 nth,
 	struct vmdev_sim_vq *vq = &sim->vqs[idx];
 	u32 asid = vmdev_sim_vq_asid(sim, idx);
 	struct vring_desc desc;
-	u16 slot, i, flags;
 	const char *why;
+	u16 slot, head, i;
 	int ret;
 
 	slot = (vq->last_avail + nth) & (vq->num - 1);
 	ret = vmdev_sim_read16(sim, idx, vq->driver +
-			       offsetof(struct vring_avail, ring[slot]),
-			       &chain->head);
+			       offsetof(struct vring_avail, ring[slot]), &head);
 	if (ret) {
 		why = "available ring not mapped";
 		goto broken;
 	}
 
-	chain->nseg = 0;
-	chain->nout = 0;
-	chain->out_len = 0;
-	chain->in_len = 0;
-	i = chain->head;
-	for (;;) {
+	memset(chain, 0, offsetof(struct vmdev_sim_chain, seg));
+	chain->head = head;
+	for (i = head;;) {
 		ret = -EIO;
 		if (i >= vq->num) {
 			why = "descriptor index out of the ring";
@@ -180,45 +228,18 @@ int vmdev_sim_vq_chain(struct vmdev_sim *sim, u16 idx, u16 nth,
 			why = "descriptor chain too long or looping";
 			goto broken;
 		}
-		ret = vhost_mdev_iotlb_read(&sim->vdev, asid, &desc,
-					    vq->desc + i * sizeof(desc),
-					    sizeof(desc));
+		ret = vmdev_sim_copy(sim, asid, vq->desc + i * sizeof(desc),
+				     &desc, sizeof(desc), false);
 		if (ret) {
 			why = "descriptor table not mapped";
 			goto broken;
 		}
-		flags = le16_to_cpu((__force __le16)desc.flags);
 		ret = -EIO;
-		if (flags & VRING_DESC_F_INDIRECT) {
-			why = "indirect descriptor not negotiated";
+		why = vmdev_sim_chain_add(chain, &desc);
+		if (why)
 			goto broken;
-		}
-		chain->seg[chain->nseg].addr =
-			le64_to_cpu((__force __le64)desc.addr);
-		chain->seg[chain->nseg].len =
-			le32_to_cpu((__force __le32)desc.len);
-		if (flags & VRING_DESC_F_WRITE) {
-			if (check_add_overflow(chain->in_len,
-					       chain->seg[chain->nseg].len,
-					       &chain->in_len)) {
-				why = "chain length overflows";
-				goto broken;
-			}
-		} else {
-			if (chain->nout != chain->nseg) {
-				why = "readable descriptor after a writable one";
-				goto broken;
-			}
-			if (check_add_overflow(chain->out_len,
-					       chain->seg[chain->nseg].len,
-					       &chain->out_len)) {
-				why = "chain length overflows";
-				goto broken;
-			}
-			chain->nout++;
-		}
-		chain->nseg++;
-		if (!(flags & VRING_DESC_F_NEXT))
+		if (!(le16_to_cpu((__force __le16)desc.flags) &
+		      VRING_DESC_F_NEXT))
 			return 0;
 		i = le16_to_cpu((__force __le16)desc.next);
 	}
@@ -227,10 +248,11 @@ broken:
 	vmdev_sim_broken(sim, idx, why, ret);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(vmdev_sim_vq_chain);
 
 /**
  * vmdev_sim_vq_push - return a buffer to the driver (not yet visible)
- * @sim: the device
+ * @sim: the device, its lock held
  * @idx: the virtqueue
  * @head: the chain's head descriptor
  * @len: bytes the device wrote into it
@@ -247,10 +269,9 @@ int vmdev_sim_vq_push(struct vmdev_sim *sim, u16 idx, u16 head, u32 len)
 	};
 	int ret;
 
-	ret = vhost_mdev_iotlb_write(&sim->vdev, vmdev_sim_vq_asid(sim, idx),
-				     vq->device +
-				     offsetof(struct vring_used, ring[slot]),
-				     &elem, sizeof(elem));
+	ret = vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx), vq->device +
+			     offsetof(struct vring_used, ring[slot]), &elem,
+			     sizeof(elem), true);
 	if (ret) {
 		vmdev_sim_broken(sim, idx, "used ring not mapped", ret);
 		return ret;
@@ -258,10 +279,11 @@ int vmdev_sim_vq_push(struct vmdev_sim *sim, u16 idx, u16 head, u32 len)
 	vq->used++;
 	return 0;
 }
+EXPORT_SYMBOL_GPL(vmdev_sim_vq_push);
 
 /**
  * vmdev_sim_vq_publish - make pushed buffers visible and decide to notify
- * @sim: the device
+ * @sim: the device, its lock held
  * @idx: the virtqueue
  *
  * Return: 0, or -errno (the device is then broken).
@@ -269,16 +291,15 @@ int vmdev_sim_vq_push(struct vmdev_sim *sim, u16 idx, u16 head, u32 len)
 int vmdev_sim_vq_publish(struct vmdev_sim *sim, u16 idx)
 {
 	struct vmdev_sim_vq *vq = &sim->vqs[idx];
-	u32 asid = vmdev_sim_vq_asid(sim, idx);
 	__le16 used = cpu_to_le16(vq->used);
 	u16 flags;
 	int ret;
 
 	/* Used elements before the index that shows them (driver's rmb). */
 	smp_wmb();
-	ret = vhost_mdev_iotlb_write(&sim->vdev, asid, vq->device +
-				     offsetof(struct vring_used, idx),
-				     &used, sizeof(used));
+	ret = vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx), vq->device +
+			     offsetof(struct vring_used, idx), &used,
+			     sizeof(used), true);
 	if (ret) {
 		vmdev_sim_broken(sim, idx, "used index not mapped", ret);
 		return ret;
@@ -295,24 +316,42 @@ int vmdev_sim_vq_publish(struct vmdev_sim *sim, u16 idx)
 		vq->notify = true;
 	return 0;
 }
+EXPORT_SYMBOL_GPL(vmdev_sim_vq_publish);
 
-/* Find the segment holding byte @off of the chain's part starting at @first. */
-static int vmdev_sim_seg_at(const struct vmdev_sim_chain *chain, u16 first,
-			    u16 end, u32 *off)
+/*
+ * Copy @len bytes at offset @off of the chain's readable part (@write
+ * false: into @buf) or writable part (@write: from @buf).
+ */
+static int vmdev_sim_chain_copy(struct vmdev_sim *sim, u16 idx,
+				const struct vmdev_sim_chain *chain, u32 off,
+				void *buf, u32 len, bool write)
 {
-	u16 i;
+	u32 asid = vmdev_sim_vq_asid(sim, idx), n;
+	u16 i = write ? chain->nout : 0, end = write ? chain->nseg : chain->nout;
+	int ret;
 
-	for (i = first; i < end; i++) {
-		if (*off < chain->seg[i].len)
-			return i;
-		*off -= chain->seg[i].len;
+	/* The segment that holds byte @off of the part. */
+	while (i < end && off >= chain->seg[i].len)
+		off -= chain->seg[i++].len;
+	while (len) {
+		if (i >= end)
+			return -EFAULT;
+		n = min(len, chain->seg[i].len - off);
+		ret = vmdev_sim_copy(sim, asid, chain->seg[i].addr + off, buf,
+				     n, write);
+		if (ret)
+			return ret;
+		buf += n;
+		len -= n;
+		off = 0;
+		i++;
 	}
-	return -EFAULT;
+	return 0;
 }
 
 /**
  * vmdev_sim_chain_read - read from the readable part of a chain
- * @sim: the device
+ * @sim: the device, its lock held
  * @idx: the chain's virtqueue
  * @chain: the chain
  * @off: offset in its readable part
@@ -325,29 +364,13 @@ int vmdev_sim_chain_read(struct vmdev_sim *sim, u16 idx,
 			 const struct vmdev_sim_chain *chain, u32 off,
 			 void *buf, u32 len)
 {
-	u32 asid = vmdev_sim_vq_asid(sim, idx), n;
-	int i, ret;
-
-	i = vmdev_sim_seg_at(chain, 0, chain->nout, &off);
-	while (len) {
-		if (i < 0 || i >= chain->nout)
-			return -EFAULT;
-		n = min(len, chain->seg[i].len - off);
-		ret = vhost_mdev_iotlb_read(&sim->vdev, asid, buf,
-					    chain->seg[i].addr + off, n);
-		if (ret)
-			return ret;
-		buf += n;
-		len -= n;
-		off = 0;
-		i++;
-	}
-	return 0;
+	return vmdev_sim_chain_copy(sim, idx, chain, off, buf, len, false);
 }
+EXPORT_SYMBOL_GPL(vmdev_sim_chain_read);
 
 /**
  * vmdev_sim_chain_write - write into the writable part of a chain
- * @sim: the device
+ * @sim: the device, its lock held
  * @idx: the chain's virtqueue
  * @chain: the chain
  * @off: offset in its writable part
@@ -360,25 +383,10 @@ int vmdev_sim_chain_write(struct vmdev_sim *sim, u16 idx,
 			  const struct vmdev_sim_chain *chain, u32 off,
 			  const void *buf, u32 len)
 {
-	u32 asid = vmdev_sim_vq_asid(sim, idx), n;
-	int i, ret;
-
-	i = vmdev_sim_seg_at(chain, chain->nout, chain->nseg, &off);
-	while (len) {
-		if (i < 0 || i >= chain->nseg)
-			return -EFAULT;
-		n = min(len, chain->seg[i].len - off);
-		ret = vhost_mdev_iotlb_write(&sim->vdev, asid,
-					     chain->seg[i].addr + off, buf, n);
-		if (ret)
-			return ret;
-		buf += n;
-		len -= n;
-		off = 0;
-		i++;
-	}
-	return 0;
+	return vmdev_sim_chain_copy(sim, idx, chain, off, (void *)buf, len,
+				    true);
 }
+EXPORT_SYMBOL_GPL(vmdev_sim_chain_write);
 
 static bool vmdev_sim_can_run(struct vmdev_sim *sim)
 {
@@ -404,17 +412,20 @@ static void vmdev_sim_notify(struct vmdev_sim *sim)
 }
 
 /*
- * One bounded pass. A crossed-over device works with its peer: both device
- * locks, lower instance first, and nothing moves until both run.
+ * One bounded pass. A crossed-over device works with its peer, both locked
+ * (in the order of the driver-API doc's Locking section), and nothing
+ * moves until both run.
  */
 static void vmdev_sim_work(struct work_struct *work)
 {
 	struct vmdev_sim *sim = container_of(work, struct vmdev_sim, work);
+	struct vmdev_sim_parent *sp = sim->parent;
+	bool crossover = sp->settings.crossover;
 	struct vmdev_sim *peer = sim, *first = sim, *second = NULL;
 	bool more = false;
 
 	if (crossover) {
-		mutex_lock(&vmdev_sim_pair_lock);
+		mutex_lock(&sp->pair_lock);
 		peer = sim->peer;
 		if (peer) {
 			first = sim->instance < peer->instance ? sim : peer;
@@ -436,7 +447,7 @@ static void vmdev_sim_work(struct work_struct *work)
 		mutex_unlock(&second->lock);
 	mutex_unlock(&first->lock);
 	if (crossover)
-		mutex_unlock(&vmdev_sim_pair_lock);
+		mutex_unlock(&sp->pair_lock);
 
 	/* Bounded passes: more work goes to the back of the queue. */
 	if (more)
@@ -449,11 +460,10 @@ static int vmdev_sim_set_vq_address(struct vhost_mdev_device *vdev, u16 idx,
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
+	guard(mutex)(&sim->lock);
 	sim->vqs[idx].desc = desc_area;
 	sim->vqs[idx].driver = driver_area;
 	sim->vqs[idx].device = device_area;
-	mutex_unlock(&sim->lock);
 	return 0;
 }
 
@@ -462,9 +472,8 @@ static void vmdev_sim_set_vq_num(struct vhost_mdev_device *vdev, u16 idx,
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
+	guard(mutex)(&sim->lock);
 	sim->vqs[idx].num = num;
-	mutex_unlock(&sim->lock);
 }
 
 /* Atomic context: only queue the worker, which checks everything. */
@@ -478,9 +487,8 @@ static void vmdev_sim_set_vq_cb(struct vhost_mdev_device *vdev, u16 idx,
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
+	guard(mutex)(&sim->lock);
 	sim->vqs[idx].cb = *cb;
-	mutex_unlock(&sim->lock);
 }
 
 static void vmdev_sim_set_vq_ready(struct vhost_mdev_device *vdev, u16 idx,
@@ -488,9 +496,8 @@ static void vmdev_sim_set_vq_ready(struct vhost_mdev_device *vdev, u16 idx,
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
-	sim->vqs[idx].ready = ready;
-	mutex_unlock(&sim->lock);
+	scoped_guard(mutex, &sim->lock)
+		sim->vqs[idx].ready = ready;
 	if (ready)
 		queue_work(vmdev_sim_wq, &sim->work);
 }
@@ -498,12 +505,9 @@ static void vmdev_sim_set_vq_ready(struct vhost_mdev_device *vdev, u16 idx,
 static bool vmdev_sim_get_vq_ready(struct vhost_mdev_device *vdev, u16 idx)
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
-	bool ready;
 
-	mutex_lock(&sim->lock);
-	ready = sim->vqs[idx].ready;
-	mutex_unlock(&sim->lock);
-	return ready;
+	guard(mutex)(&sim->lock);
+	return sim->vqs[idx].ready;
 }
 
 /* In order: every buffer taken is used, so one index says it all. */
@@ -512,10 +516,9 @@ static int vmdev_sim_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
+	guard(mutex)(&sim->lock);
 	sim->vqs[idx].last_avail = state;
 	sim->vqs[idx].used = state;
-	mutex_unlock(&sim->lock);
 	return 0;
 }
 
@@ -524,21 +527,17 @@ static int vmdev_sim_get_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
+	guard(mutex)(&sim->lock);
 	*state = sim->vqs[idx].last_avail;
-	mutex_unlock(&sim->lock);
 	return 0;
 }
 
 static u32 vmdev_sim_get_vq_group(struct vhost_mdev_device *vdev, u16 idx)
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
-	u32 group;
 
-	mutex_lock(&sim->lock);
-	group = sim->type->vq_group(sim, idx);
-	mutex_unlock(&sim->lock);
-	return group;
+	guard(mutex)(&sim->lock);
+	return vmdev_sim_group(sim, idx);
 }
 
 static u32 vmdev_sim_get_device_id(struct vhost_mdev_device *vdev)
@@ -556,70 +555,82 @@ static int vmdev_sim_set_driver_features(struct vhost_mdev_device *vdev,
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
+	guard(mutex)(&sim->lock);
 	sim->features = features;
-	mutex_unlock(&sim->lock);
 	return 0;
 }
 
 static u64 vmdev_sim_get_driver_features(struct vhost_mdev_device *vdev)
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
-	u64 features;
 
-	mutex_lock(&sim->lock);
-	features = sim->features;
-	mutex_unlock(&sim->lock);
-	return features;
+	guard(mutex)(&sim->lock);
+	return sim->features;
 }
 
 static u16 vmdev_sim_get_vq_num_max(struct vhost_mdev_device *vdev)
 {
-	return VMDEV_SIM_VQ_NUM_MAX;
+	return to_vmdev_sim(vdev)->type->vq_num_max;
 }
 
 static u8 vmdev_sim_get_status(struct vhost_mdev_device *vdev)
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
-	u8 status;
 
-	mutex_lock(&sim->lock);
-	status = sim->status;
-	mutex_unlock(&sim->lock);
-	return status;
+	guard(mutex)(&sim->lock);
+	return sim->status;
+}
+
+/* Memory is reachable through the IOTLB only; the type may say more. */
+static bool vmdev_sim_features_ok(struct vmdev_sim *sim)
+{
+	if (!(sim->features & BIT_ULL(VIRTIO_F_VERSION_1)) ||
+	    !(sim->features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)))
+		return false;
+	return !sim->type->features_ok ||
+	       sim->type->features_ok(sim, sim->features);
 }
 
 static void vmdev_sim_set_status(struct vhost_mdev_device *vdev, u8 status)
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
-	/* A device that cannot work with these features says so. */
-	if ((status & VIRTIO_CONFIG_S_FEATURES_OK) &&
-	    !(sim->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
-	    !sim->type->features_ok(sim, sim->features))
-		status &= ~(VIRTIO_CONFIG_S_FEATURES_OK |
-			    VIRTIO_CONFIG_S_DRIVER_OK);
-	sim->status = status | (sim->status & VIRTIO_CONFIG_S_NEEDS_RESET);
-	mutex_unlock(&sim->lock);
+	scoped_guard(mutex, &sim->lock) {
+		/* A device that cannot work with these features says so. */
+		if ((status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+		    !(sim->status & VIRTIO_CONFIG_S_FEATURES_OK) &&
+		    !vmdev_sim_features_ok(sim))
+			status &= ~(VIRTIO_CONFIG_S_FEATURES_OK |
+				    VIRTIO_CONFIG_S_DRIVER_OK);
+		sim->status = status |
+			      (sim->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	}
 	if (status & VIRTIO_CONFIG_S_DRIVER_OK)
 		queue_work(vmdev_sim_wq, &sim->work);
+}
+
+/* Back to the state of a new device; device lock held. */
+static void vmdev_sim_clear(struct vmdev_sim *sim)
+{
+	lockdep_assert_held(&sim->lock);
+	sim->status = 0;
+	sim->features = 0;
+	sim->suspended = false;
+	sim->config_changed = false;
+	memset(sim->group_asid, 0,
+	       sizeof(*sim->group_asid) * sim->type->ngroups);
+	memset(&sim->config_cb, 0, sizeof(sim->config_cb));
+	memset(sim->vqs, 0, sizeof(*sim->vqs) * sim->vdev.nvqs);
+	if (sim->type->reset)
+		sim->type->reset(sim);
 }
 
 static int vmdev_sim_reset(struct vhost_mdev_device *vdev)
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
-	sim->status = 0;
-	sim->features = 0;
-	sim->suspended = false;
-	sim->config_changed = false;
-	memset(sim->group_asid, 0, sizeof(sim->group_asid));
-	memset(&sim->config_cb, 0, sizeof(sim->config_cb));
-	memset(sim->vqs, 0, sizeof(*sim->vqs) * sim->vdev.nvqs);
-	sim->type->reset(sim);
-	mutex_unlock(&sim->lock);
+	guard(mutex)(&sim->lock);
+	vmdev_sim_clear(sim);
 	return 0;
 }
 
@@ -628,9 +639,8 @@ static int vmdev_sim_suspend(struct vhost_mdev_device *vdev)
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
+	guard(mutex)(&sim->lock);
 	sim->suspended = true;
-	mutex_unlock(&sim->lock);
 	return 0;
 }
 
@@ -638,9 +648,8 @@ static int vmdev_sim_resume(struct vhost_mdev_device *vdev)
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
-	sim->suspended = false;
-	mutex_unlock(&sim->lock);
+	scoped_guard(mutex, &sim->lock)
+		sim->suspended = false;
 	queue_work(vmdev_sim_wq, &sim->work);
 	return 0;
 }
@@ -656,9 +665,8 @@ static void vmdev_sim_get_config(struct vhost_mdev_device *vdev,
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
+	guard(mutex)(&sim->lock);
 	memcpy(buf, sim->config + offset, len);
-	mutex_unlock(&sim->lock);
 }
 
 static void vmdev_sim_set_config(struct vhost_mdev_device *vdev,
@@ -667,9 +675,9 @@ static void vmdev_sim_set_config(struct vhost_mdev_device *vdev,
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
-	sim->type->set_config(sim, offset, buf, len);
-	mutex_unlock(&sim->lock);
+	guard(mutex)(&sim->lock);
+	if (sim->type->set_config)
+		sim->type->set_config(sim, offset, buf, len);
 }
 
 static void vmdev_sim_set_config_cb(struct vhost_mdev_device *vdev,
@@ -677,9 +685,18 @@ static void vmdev_sim_set_config_cb(struct vhost_mdev_device *vdev,
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
+	guard(mutex)(&sim->lock);
 	sim->config_cb = *cb;
-	mutex_unlock(&sim->lock);
+}
+
+static int vmdev_sim_get_iova_range(struct vhost_mdev_device *vdev,
+				    struct vhost_mdev_iova_range *range)
+{
+	const struct vmdev_sim_settings *s = &to_vmdev_sim(vdev)->parent->settings;
+
+	range->first = s->iova_first;
+	range->last = s->iova_last;
+	return 0;
 }
 
 static int vmdev_sim_set_group_asid(struct vhost_mdev_device *vdev, u32 group,
@@ -687,17 +704,8 @@ static int vmdev_sim_set_group_asid(struct vhost_mdev_device *vdev, u32 group,
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
-	mutex_lock(&sim->lock);
+	guard(mutex)(&sim->lock);
 	sim->group_asid[group] = asid;
-	mutex_unlock(&sim->lock);
-	return 0;
-}
-
-static int vmdev_sim_get_iova_range(struct vhost_mdev_device *vdev,
-				    struct vhost_mdev_iova_range *range)
-{
-	range->first = iova_first;
-	range->last = iova_last;
 	return 0;
 }
 
@@ -729,26 +737,48 @@ static const struct vhost_mdev_ops vmdev_sim_ops = {
 	.set_group_asid = vmdev_sim_set_group_asid,
 };
 
-static struct vmdev_sim_parent *to_sim_parent(struct vhost_mdev_parent *p)
-{
-	return container_of(p, struct vmdev_sim_parent, parent);
-}
-
 static void vmdev_sim_free(struct vmdev_sim *sim)
 {
 	kvfree(sim->priv);
 	kfree(sim->config);
 	kfree(sim->vqs);
+	kfree(sim->group_asid);
+}
+
+/* With crossover, join the new device to the one waiting, or wait. */
+static void vmdev_sim_pair(struct vmdev_sim_parent *sp, struct vmdev_sim *sim)
+{
+	guard(mutex)(&sp->pair_lock);
+	if (sp->unpaired) {
+		sim->peer = sp->unpaired;
+		sim->peer->peer = sim;
+		sp->unpaired = NULL;
+	} else {
+		sp->unpaired = sim;
+	}
+}
+
+/* A peer left alone waits for the next device. */
+static void vmdev_sim_unpair(struct vmdev_sim_parent *sp,
+			     struct vmdev_sim *sim)
+{
+	guard(mutex)(&sp->pair_lock);
+	if (sim->peer) {
+		sim->peer->peer = NULL;
+		sp->unpaired = sim->peer;
+	} else if (sp->unpaired == sim) {
+		sp->unpaired = NULL;
+	}
+	sim->peer = NULL;
 }
 
 static struct vhost_mdev_device *
 vmdev_sim_create(struct vhost_mdev_parent *parent, struct mdev_device *mdev,
 		 unsigned int type)
 {
-	struct vmdev_sim_parent *sp = to_sim_parent(parent);
-	const struct vmdev_sim_type *t = vmdev_sim_types[type];
+	struct vmdev_sim_parent *sp = to_vmdev_sim_parent(parent);
+	const struct vmdev_sim_type *t = sp->type;
 	struct vmdev_sim *sim;
-	u32 nvqs = t->nvqs();
 	int ret;
 
 	if (!atomic_add_unless(&sp->available, -1, 0))
@@ -756,40 +786,36 @@ vmdev_sim_create(struct vhost_mdev_parent *parent, struct mdev_device *mdev,
 
 	sim = vhost_mdev_alloc_device(struct vmdev_sim, vdev, mdev,
 				      &vmdev_sim_ops, VHOST_MDEV_DMA_TRANSLATE,
-				      NULL, nvqs, t->ngroups, t->nas);
+				      NULL, t->nvqs, t->ngroups, t->nas);
 	if (IS_ERR(sim)) {
 		ret = PTR_ERR(sim);
 		goto err_available;
 	}
 
+	sim->parent = sp;
 	sim->type = t;
 	mutex_init(&sim->lock);
 	INIT_WORK(&sim->work, vmdev_sim_work);
-	sim->vqs = kcalloc(nvqs, sizeof(*sim->vqs), GFP_KERNEL);
+	sim->vqs = kcalloc(t->nvqs, sizeof(*sim->vqs), GFP_KERNEL);
+	sim->group_asid = kcalloc(t->ngroups, sizeof(*sim->group_asid),
+				  GFP_KERNEL);
 	sim->config = kzalloc(t->config_size, GFP_KERNEL);
 	sim->priv = kvzalloc(t->priv_size, GFP_KERNEL);
 	ret = -ENOMEM;
-	if (!sim->vqs || !sim->config || !sim->priv)
+	if (!sim->vqs || !sim->group_asid || !sim->config || !sim->priv)
 		goto err_put;
 
 	ret = ida_alloc_max(&vmdev_sim_ida, U16_MAX, GFP_KERNEL);
 	if (ret < 0)
 		goto err_put;
 	sim->instance = ret;
-	t->init(sim, sim->instance);
-	t->reset(sim);
+	if (t->init)
+		t->init(sim, sim->instance);
+	scoped_guard(mutex, &sim->lock)
+		vmdev_sim_clear(sim);
 
-	if (crossover) {
-		mutex_lock(&vmdev_sim_pair_lock);
-		if (vmdev_sim_unpaired) {
-			sim->peer = vmdev_sim_unpaired;
-			sim->peer->peer = sim;
-			vmdev_sim_unpaired = NULL;
-		} else {
-			vmdev_sim_unpaired = sim;
-		}
-		mutex_unlock(&vmdev_sim_pair_lock);
-	}
+	if (sp->settings.crossover)
+		vmdev_sim_pair(sp, sim);
 	return &sim->vdev;
 
 err_put:
@@ -800,23 +826,14 @@ err_available:
 	return ERR_PTR(ret);
 }
 
-static void vmdev_sim_remove(struct vhost_mdev_device *vdev)
+static void vmdev_sim_remove(struct vhost_mdev_parent *parent,
+			     struct vhost_mdev_device *vdev)
 {
+	struct vmdev_sim_parent *sp = to_vmdev_sim_parent(parent);
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
-	struct vmdev_sim_parent *sp = dev_get_drvdata(vdev->mdev->dev.parent);
 
-	/* A peer left alone waits for the next device. */
-	if (crossover) {
-		mutex_lock(&vmdev_sim_pair_lock);
-		if (sim->peer) {
-			sim->peer->peer = NULL;
-			vmdev_sim_unpaired = sim->peer;
-		} else if (vmdev_sim_unpaired == sim) {
-			vmdev_sim_unpaired = NULL;
-		}
-		sim->peer = NULL;
-		mutex_unlock(&vmdev_sim_pair_lock);
-	}
+	if (sp->settings.crossover)
+		vmdev_sim_unpair(sp, sim);
 	cancel_work_sync(&sim->work);
 	ida_free(&vmdev_sim_ida, sim->instance);
 	vmdev_sim_free(sim);
@@ -826,16 +843,16 @@ static void vmdev_sim_remove(struct vhost_mdev_device *vdev)
 static unsigned int vmdev_sim_get_available(struct vhost_mdev_parent *parent,
 					    unsigned int type)
 {
-	return atomic_read(&to_sim_parent(parent)->available);
+	return atomic_read(&to_vmdev_sim_parent(parent)->available);
 }
 
 static ssize_t vmdev_sim_show_description(struct vhost_mdev_parent *parent,
 					  unsigned int type, char *buf)
 {
-	const struct vmdev_sim_type *t = vmdev_sim_types[type];
+	const struct vmdev_sim_type *t = to_vmdev_sim_parent(parent)->type;
 
-	return sysfs_emit(buf, "simulated %s loopback, %u virtqueues\n", t->name,
-			  t->nvqs());
+	return sysfs_emit(buf, "simulated %s, %u virtqueue%s\n", t->description,
+			  t->nvqs, t->nvqs == 1 ? "" : "s");
 }
 
 static const struct vhost_mdev_parent_ops vmdev_sim_parent_ops = {
@@ -847,17 +864,9 @@ static const struct vhost_mdev_parent_ops vmdev_sim_parent_ops = {
 
 static int vmdev_sim_probe(struct platform_device *pdev)
 {
-	struct vmdev_sim_parent *sp;
-
-	sp = devm_kzalloc(&pdev->dev, sizeof(*sp), GFP_KERNEL);
-	if (!sp)
-		return -ENOMEM;
-
-	atomic_set(&sp->available, max_devices);
-	sp->net.sysfs_name = vmdev_sim_net_type.name;
-	sp->net.pretty_name = "virtio-net loopback";
-	sp->types[0] = &sp->net;
-	platform_set_drvdata(pdev, sp);
+	struct platform_driver *drv = to_platform_driver(pdev->dev.driver);
+	struct vmdev_sim_parent *sp = container_of(drv, struct vmdev_sim_parent,
+						   driver);
 
 	return vhost_mdev_register_parent(&sp->parent, &pdev->dev,
 					  &vmdev_sim_parent_ops, sp->types,
@@ -866,56 +875,111 @@ static int vmdev_sim_probe(struct platform_device *pdev)
 
 static void vmdev_sim_platform_remove(struct platform_device *pdev)
 {
-	struct vmdev_sim_parent *sp = platform_get_drvdata(pdev);
+	struct platform_driver *drv = to_platform_driver(pdev->dev.driver);
+	struct vmdev_sim_parent *sp = container_of(drv, struct vmdev_sim_parent,
+						   driver);
 
 	vhost_mdev_unregister_parent(&sp->parent);
 }
 
-static struct platform_driver vmdev_sim_driver = {
-	.probe = vmdev_sim_probe,
-	.remove = vmdev_sim_platform_remove,
-	.driver = {
-		.name = VMDEV_SIM_NAME,
-	},
-};
-
-static int __init vmdev_sim_init(void)
+/* What a type must be for the core to run it. */
+static bool vmdev_sim_type_valid(const struct vmdev_sim_type *t)
 {
+	return t->name && t->pretty_name && t->description && t->process &&
+	       t->nvqs &&
+	       t->nvqs <= U16_MAX + 1 && t->ngroups && t->nas &&
+	       t->nas <= t->ngroups && (t->ngroups == 1 || t->vq_group) &&
+	       t->config_size <= PAGE_SIZE && t->vq_num_max &&
+	       is_power_of_2(t->vq_num_max) &&
+	       (t->features & BIT_ULL(VIRTIO_F_VERSION_1)) &&
+	       (t->features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM));
+}
+
+/**
+ * vmdev_sim_register - offer a simulated device type
+ * @name: the mdev parent's name: /sys/class/mdev_bus/@name, its types
+ *	"@name-<type name>"
+ * @type: the type; it must stay until vmdev_sim_unregister()
+ * @settings: how its devices behave
+ *
+ * Return: the parent, or an ERR_PTR(): -EINVAL for a type the core cannot
+ * run (no @process, no queue, more address spaces than groups, several
+ * groups without @vq_group, a configuration space larger than a page, a
+ * ring size that is not a power of two, memory not behind the platform),
+ * -ENOMEM, or what registering the parent failed with.
+ */
+struct vmdev_sim_parent *
+vmdev_sim_register(const char *name, const struct vmdev_sim_type *type,
+		   const struct vmdev_sim_settings *settings)
+{
+	struct vmdev_sim_parent *sp;
 	int ret;
 
-	vmdev_sim_wq = alloc_workqueue(VMDEV_SIM_NAME, WQ_UNBOUND, 0);
-	if (!vmdev_sim_wq)
-		return -ENOMEM;
+	if (!vmdev_sim_type_valid(type))
+		return ERR_PTR(-EINVAL);
 
-	ret = platform_driver_register(&vmdev_sim_driver);
+	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
+	if (!sp)
+		return ERR_PTR(-ENOMEM);
+	sp->type = type;
+	sp->settings = *settings;
+	atomic_set(&sp->available, settings->max_devices);
+	mutex_init(&sp->pair_lock);
+	sp->mtype.sysfs_name = type->name;
+	sp->mtype.pretty_name = type->pretty_name;
+	sp->types[0] = &sp->mtype;
+	sp->driver.probe = vmdev_sim_probe;
+	sp->driver.remove = vmdev_sim_platform_remove;
+	sp->driver.driver.name = name;
+
+	ret = platform_driver_register(&sp->driver);
 	if (ret)
-		goto err_wq;
-
-	vmdev_sim_pdev = platform_device_register_simple(VMDEV_SIM_NAME,
-							 PLATFORM_DEVID_NONE,
-							 NULL, 0);
-	if (IS_ERR(vmdev_sim_pdev)) {
-		ret = PTR_ERR(vmdev_sim_pdev);
+		goto err_free;
+	sp->pdev = platform_device_register_simple(name, PLATFORM_DEVID_NONE,
+						   NULL, 0);
+	if (IS_ERR(sp->pdev)) {
+		ret = PTR_ERR(sp->pdev);
 		goto err_driver;
 	}
-	return 0;
+	/* The parent registers at probe; a failed probe leaves no driver. */
+	if (!sp->pdev->dev.driver) {
+		ret = -ENODEV;
+		goto err_device;
+	}
+	return sp;
 
+err_device:
+	platform_device_unregister(sp->pdev);
 err_driver:
-	platform_driver_unregister(&vmdev_sim_driver);
-err_wq:
-	destroy_workqueue(vmdev_sim_wq);
-	return ret;
+	platform_driver_unregister(&sp->driver);
+err_free:
+	kfree(sp);
+	return ERR_PTR(ret);
 }
+EXPORT_SYMBOL_GPL(vmdev_sim_register);
 
-static void __exit vmdev_sim_exit(void)
+/**
+ * vmdev_sim_unregister - withdraw a type
+ * @sp: what vmdev_sim_register() returned
+ *
+ * Removes every mdev of the type first; files still open on them answer
+ * -ENODEV from then on.
+ */
+void vmdev_sim_unregister(struct vmdev_sim_parent *sp)
 {
-	platform_device_unregister(vmdev_sim_pdev);
-	platform_driver_unregister(&vmdev_sim_driver);
-	destroy_workqueue(vmdev_sim_wq);
+	platform_device_unregister(sp->pdev);
+	platform_driver_unregister(&sp->driver);
+	kfree(sp);
+}
+EXPORT_SYMBOL_GPL(vmdev_sim_unregister);
+
+int __init vmdev_sim_core_init(void)
+{
+	vmdev_sim_wq = alloc_workqueue("vhost_mdev_sim", WQ_UNBOUND, 0);
+	return vmdev_sim_wq ? 0 : -ENOMEM;
 }
 
-module_init(vmdev_sim_init);
-module_exit(vmdev_sim_exit);
-
-MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("vhost-mdev simulator: a software virtio accelerator");
+void vmdev_sim_core_exit(void)
+{
+	destroy_workqueue(vmdev_sim_wq);
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vhost-mdev simulator: what a simulated device type provides and what the
+ * device-agnostic core offers it.
+ *
+ * A type (virtio-net in vhost_mdev_sim, others in their own modules)
+ * describes itself in a struct vmdev_sim_type and registers with
+ * vmdev_sim_register(), which makes an mdev parent offering that one type.
+ * The core does the rest: the accelerator ops, the device state, the
+ * worker, reaching guest memory through the IOTLB. The type's @process
+ * handler moves buffers with the split-ring helpers below, which take the
+ * IOTLB lock themselves.
+ */
+#ifndef _LINUX_VHOST_MDEV_SIM_H
+#define _LINUX_VHOST_MDEV_SIM_H
+
+#include <linux/mutex.h>
+#include <linux/vhost_mdev.h>
+#include <linux/workqueue.h>
+
+/* Descriptors one chain may have; longer chains break the device. */
+#define VMDEV_SIM_MAX_SEGS	64
+
+struct vmdev_sim;
+
+/**
+ * struct vmdev_sim_type - a simulated device type
+ * @name: the mdev type's sysfs name (the type directory becomes
+ *	"<parent>-<name>")
+ * @pretty_name: its human-readable name
+ * @description: what a device of it does, for the type's description
+ *	("simulated <description>, <n> virtqueues")
+ * @device_id: the virtio device id
+ * @features: the virtio features it offers (VERSION_1 and ACCESS_PLATFORM
+ *	at least: memory is reached through the IOTLB only)
+ * @config_size: bytes of device configuration space, at most PAGE_SIZE
+ * @priv_size: bytes of the type's own state per device (&vmdev_sim.priv)
+ * @nvqs: virtqueues per device
+ * @ngroups: virtqueue groups
+ * @nas: address spaces (at most @ngroups)
+ * @vq_num_max: the largest ring size
+ * @init: optional; fill in a new device's configuration space
+ * @features_ok: optional; may the driver's features be accepted?
+ * @reset: optional; forget the type's own state (device lock held)
+ * @vq_group: mandatory when @ngroups > 1; the group of a virtqueue, below
+ *	@ngroups
+ * @process: one bounded pass over the queues of @sim and @peer (@sim
+ *	itself, or the device it is crossed over with), both device locks
+ *	held; return true when work is left for another pass
+ * @set_config: optional (read-only configuration without it); a driver
+ *	writes @len bytes at @offset (bounds checked): keep what it may write
+ */
+struct vmdev_sim_type {
+	const char *name;
+	const char *pretty_name;
+	const char *description;
+	u32 device_id;
+	u64 features;
+	size_t config_size;
+	size_t priv_size;
+	u32 nvqs;
+	u32 ngroups;
+	u32 nas;
+	u16 vq_num_max;
+	void (*init)(struct vmdev_sim *sim, unsigned int instance);
+	bool (*features_ok)(struct vmdev_sim *sim, u64 features);
+	void (*reset)(struct vmdev_sim *sim);
+	u32 (*vq_group)(struct vmdev_sim *sim, u16 idx);
+	bool (*process)(struct vmdev_sim *sim, struct vmdev_sim *peer);
+	void (*set_config)(struct vmdev_sim *sim, unsigned int offset,
+			   const void *buf, unsigned int len);
+};
+
+/**
+ * struct vmdev_sim_settings - how a parent's devices behave
+ * @max_devices: how many may exist at once
+ * @crossover: join devices in pairs, in creation order: @process gets the
+ *	peer, and nothing moves until both run
+ * @iova_first: first IOVA the devices accept
+ * @iova_last: last IOVA the devices accept
+ */
+struct vmdev_sim_settings {
+	unsigned int max_devices;
+	bool crossover;
+	u64 iova_first;
+	u64 iova_last;
+};
+
+/**
+ * struct vmdev_sim_vq - a split virtqueue as the device sees it
+ * @desc: IOVA of the descriptor table
+ * @driver: IOVA of the driver (available) ring
+ * @device: IOVA of the device (used) ring
+ * @num: size, a power of two
+ * @ready: enabled by the driver
+ * @last_avail: next available entry the device takes
+ * @used: next used index the device publishes
+ * @cb: the core's callback for used buffers
+ * @notify: buffers were used during this pass
+ */
+struct vmdev_sim_vq {
+	u64 desc;
+	u64 driver;
+	u64 device;
+	u32 num;
+	bool ready;
+	u16 last_avail;
+	u16 used;
+	struct vhost_mdev_callback cb;
+	bool notify;
+};
+
+/**
+ * struct vmdev_sim_seg - one descriptor of a chain
+ * @addr: IOVA
+ * @len: bytes
+ */
+struct vmdev_sim_seg {
+	u64 addr;
+	u32 len;
+};
+
+/**
+ * struct vmdev_sim_chain - a descriptor chain taken from the available ring
+ * @head: the head descriptor, what the used ring returns
+ * @nseg: descriptors in @seg
+ * @nout: how many of them, first, the device reads (the rest it writes)
+ * @out_len: bytes the device reads
+ * @in_len: bytes the device writes
+ * @seg: the descriptors
+ */
+struct vmdev_sim_chain {
+	u16 head;
+	u16 nseg;
+	u16 nout;
+	u32 out_len;
+	u32 in_len;
+	struct vmdev_sim_seg seg[VMDEV_SIM_MAX_SEGS];
+};
+
+struct vmdev_sim_parent;
+
+/**
+ * struct vmdev_sim - one simulated device
+ * @vdev: the core's device; first member
+ * @parent: the parent that made it
+ * @type: its type
+ * @instance: instance number, unique among all simulated devices (for a
+ *	stable MAC address)
+ * @peer: the device crossed over with this one, else NULL; protected by
+ *	the parent's pair lock
+ * @lock: serialises the ops and the worker; protects everything below
+ * @work: the worker, queued by kicks
+ * @status: virtio device status
+ * @features: negotiated features
+ * @suspended: VHOST_VDPA_SUSPEND: process nothing
+ * @group_asid: address space of each of the type's @ngroups groups
+ * @config_changed: tell the driver about a configuration change after the
+ *	pass
+ * @config_cb: the core's configuration change callback
+ * @config: the configuration space, @type->config_size bytes
+ * @priv: the type's own state, @type->priv_size bytes
+ * @vqs: @type->nvqs virtqueues
+ */
+struct vmdev_sim {
+	struct vhost_mdev_device vdev;
+	struct vmdev_sim_parent *parent;
+	const struct vmdev_sim_type *type;
+	unsigned int instance;
+	struct vmdev_sim *peer;
+	struct mutex lock;	/* ops vs worker; see above */
+	struct work_struct work;
+	u8 status;
+	u64 features;
+	bool suspended;
+	u32 *group_asid;
+	bool config_changed;
+	struct vhost_mdev_callback config_cb;
+	void *config;
+	void *priv;
+	struct vmdev_sim_vq *vqs;
+};
+
+/* Enabled, and sized: a queue the device may use. */
+static inline bool vmdev_sim_vq_usable(const struct vmdev_sim_vq *vq)
+{
+	return vq->ready && vq->num;
+}
+
+struct vmdev_sim_parent *
+vmdev_sim_register(const char *name, const struct vmdev_sim_type *type,
+		   const struct vmdev_sim_settings *settings);
+void vmdev_sim_unregister(struct vmdev_sim_parent *parent);
+
+int vmdev_sim_vq_avail(struct vmdev_sim *sim, u16 idx);
+int vmdev_sim_vq_chain(struct vmdev_sim *sim, u16 idx, u16 nth,
+		       struct vmdev_sim_chain *chain);
+int vmdev_sim_vq_push(struct vmdev_sim *sim, u16 idx, u16 head, u32 len);
+int vmdev_sim_vq_publish(struct vmdev_sim *sim, u16 idx);
+int vmdev_sim_chain_read(struct vmdev_sim *sim, u16 idx,
+			 const struct vmdev_sim_chain *chain, u32 off,
+			 void *buf, u32 len);
+int vmdev_sim_chain_write(struct vmdev_sim *sim, u16 idx,
+			  const struct vmdev_sim_chain *chain, u32 off,
+			  const void *buf, u32 len);
+void vmdev_sim_broken(struct vmdev_sim *sim, u16 idx, const char *why,
+		      int err);
+
+#endif /* _LINUX_VHOST_MDEV_SIM_H */

@@ -44,9 +44,11 @@ struct vmdev_sim;
  * @reset: optional; forget the type's own state (device lock held)
  * @vq_group: mandatory when @ngroups > 1; the group of a virtqueue, below
  *	@ngroups
- * @process: one bounded pass over the queues of @sim and @peer (@sim
- *	itself, or the device it is crossed over with), both device locks
- *	held; return true when work is left for another pass
+ * @process: one bounded pass over the queues of @sim, which runs, and of
+ *	the peer, which is @sim itself, or with crossover the device it is
+ *	crossed over with when that one runs too, else NULL (then only @sim's
+ *	own queues: nothing crosses over). Both device locks held; return
+ *	true when work is left for another pass
  * @set_config: optional (read-only configuration without it); a driver
  *	writes @len bytes at @offset (bounds checked): keep what it may write
  */

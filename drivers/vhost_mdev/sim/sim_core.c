@@ -413,8 +413,10 @@ static void vmdev_sim_notify(struct vmdev_sim *sim)
 
 /*
  * One bounded pass. A crossed-over device works with its peer, both locked
- * (in the order of the driver-API doc's Locking section), and nothing
- * moves until both run.
+ * (in the order of the driver-API doc's Locking section). A device that
+ * runs always serves its own queues (a guest's driver waits on its control
+ * queue before it starts the next device); what crosses over waits until
+ * both run.
  */
 static void vmdev_sim_work(struct work_struct *work)
 {
@@ -436,8 +438,9 @@ static void vmdev_sim_work(struct work_struct *work)
 	if (second)
 		mutex_lock_nested(&second->lock, SINGLE_DEPTH_NESTING);
 
-	if (peer && vmdev_sim_can_run(sim) && vmdev_sim_can_run(peer))
-		more = sim->type->process(sim, peer);
+	if (vmdev_sim_can_run(sim))
+		more = sim->type->process(sim, peer && vmdev_sim_can_run(peer) ?
+					       peer : NULL);
 	vmdev_sim_notify(sim);
 	if (second)
 		vmdev_sim_notify(peer);

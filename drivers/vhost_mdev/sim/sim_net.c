@@ -367,18 +367,23 @@ static bool vmdev_sim_net_ctrl(struct vmdev_sim *sim)
 	return done < avail;
 }
 
-/* What @sim transmits, @peer receives, and back when they differ. */
+/*
+ * What @sim transmits, @peer receives, and back when they differ; each
+ * device's control queue. Without a running peer, only @sim's control
+ * queue: frames wait for the peer.
+ */
 static bool vmdev_sim_net_process(struct vmdev_sim *sim, struct vmdev_sim *peer)
 {
-	bool more = false;
+	bool more = vmdev_sim_net_ctrl(sim);
 	u16 i;
 
+	if (!peer)
+		return more;
 	for (i = 0; i < vmdev_sim_net_pairs(); i++) {
 		more |= vmdev_sim_net_link(peer, 2 * i, sim, 2 * i + 1);
 		if (peer != sim)
 			more |= vmdev_sim_net_link(sim, 2 * i, peer, 2 * i + 1);
 	}
-	more |= vmdev_sim_net_ctrl(sim);
 	if (peer != sim)
 		more |= vmdev_sim_net_ctrl(peer);
 	return more;

@@ -65,6 +65,8 @@ QEMU_FIRMWARE = ["/usr/share/seabios/bios-256k.bin",
                  "/usr/share/qemu/linuxboot_dma.bin",
                  "/usr/share/qemu/kvmvapic.bin"]
 L2_MODULES = ["virtio_net"]
+# What L2's busybox lacks: ethtool, for the queue pairs.
+L2_BINARIES = ["/usr/sbin/ethtool"]
 
 BOOT_WATCHDOG = 120     # seconds from start until init must have spoken
 TAP_RESULT = re.compile(r"^(not ok|ok) (\d+)(?: (.*?))?(?: # (\w+)(?: (.*))?)?$")
@@ -199,6 +201,9 @@ class Initramfs:
         os.makedirs(l2.root)
         l2.copy("/bin/busybox", "/bin/busybox", 0o755)
         l2.copy(os.path.join(HERE, "l2", "init.sh"), "/init", 0o755)
+        for f in L2_BINARIES:
+            if os.path.exists(f):
+                l2.add_binary(f)
         base = "lib/modules/" + kver
         for rel in closure(self.args.l2_kmods, L2_MODULES):
             src = os.path.join(self.args.l2_kmods, rel)

@@ -11,7 +11,9 @@
 # address), l2.pings= (count), l2.bulk= (URL to fetch, or empty),
 # l2.stream= (then ping the peer 10 times a second for that many seconds),
 # l2.cycle= (during the stream, reset the NIC that often: its driver is
-# unbound and bound again, so the device is reset and set up anew), and
+# unbound and bound again, so the device is reset and set up anew),
+# l2.mq=1 (then switch the queue pairs with ethtool -L from the most down
+# to 1 and back, pinging at each, and ping from every vCPU), and
 # l2.pair=1 when L2 has a second interface wired to the first: the peer
 # then lives in L2, in a network namespace of its own, serving the file.
 
@@ -33,6 +35,7 @@ for arg in $(cat /proc/cmdline); do
 	l2.pair=*) pair=${arg#l2.pair=} ;;
 	l2.stream=*) stream=${arg#l2.stream=} ;;
 	l2.cycle=*) cycle=${arg#l2.cycle=} ;;
+	l2.mq=*) mq=${arg#l2.mq=} ;;
 	esac
 done
 
@@ -100,6 +103,36 @@ if [ -n "$bulk" ]; then
 	t1=$(cut -d' ' -f1 /proc/uptime)
 	say "bulk_bytes=$(wc -c < /tmp/bulk) bulk_md5=$sum bulk_t0=$t0 bulk_t1=$t1"
 fi
+# The NIC's "Combined" channel count, maximum ($1 = Pre-set) or current.
+channels() {
+	ethtool -l "$dev" | awk -v w="$1" '$0 ~ "^" w {p = 1} p && /^Combined:/ {print $2; exit}'
+}
+
+# The guest's kicks of each queue of kind $1 (rx, tx), comma separated:
+# virtio_net counts them per queue (rx0_kicks, tx1_kicks, ...).
+queue_kicks() {
+	ethtool -S "$dev" | awk -v k="$1" '$1 ~ "^" k "[0-9]+_kicks:" {printf "%s%s", s, $2; s = ","}'
+}
+
+if [ "${mq:-0}" = 1 ]; then
+	max=$(channels Pre-set)
+	say "mq_max=$max mq_current=$(channels Current)"
+	ok=1
+	for n in $(seq "$max" -1 1) $(seq 2 "$max"); do
+		ethtool -L "$dev" combined "$n" || ok=0
+		cur=$(channels Current)
+		got=$(ping -c 2 -W 2 "$peer" 2>&1 | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+		[ "$cur" = "$n" ] && [ "${got:-0}" -ge 1 ] || ok=0
+		say "mq_combined=$n current=$cur pings=${got:-0}"
+	done
+	say "mq_switch_ok=$ok"
+	# virtio-net picks the transmit queue by CPU: ping from each vCPU.
+	for c in $(seq 0 $(($(nproc) - 1))); do
+		taskset -c "$c" ping -c 5 -i 0.1 -W 2 "$peer" > /dev/null 2>&1
+	done
+	say "mq_tx_kicks=$(queue_kicks tx) mq_rx_kicks=$(queue_kicks rx)"
+fi
+
 if [ -n "$stream" ]; then
 	# Traffic that goes on for a while (10 pings a second), for what
 	# happens to the host side meanwhile.

@@ -132,14 +132,14 @@ l2_nic() {
 }
 
 # Start L2 guest $1 in the background: kernel command line $2, NICs $3,
-# more QEMU arguments after. Its console goes to /tmp/$1.out (and is shown
+# more QEMU arguments after (L2_SMP: its vCPUs, 1 by default). Its console goes to /tmp/$1.out (and is shown
 # as "  $1| ..."), QEMU's stderr to /tmp/$1.err, its exit status to
 # /tmp/$1.rc when it ends; its QMP monitor listens on /tmp/$1.qmp (the qmp
 # helper talks to it).
 l2_start() {
 	name=$1 append=$2 nics=$3
 	shift 3
-	set -- qemu-system-x86_64 -accel kvm -cpu host -m 256M -smp 1 \
+	set -- qemu-system-x86_64 -accel kvm -cpu host -m 256M -smp ${L2_SMP:-1} \
 		-nodefaults -display none -no-reboot -serial stdio \
 		-L /usr/share/qemu -kernel $L2_DIR/vmlinuz \
 		-initrd $L2_DIR/initrd.cpio -append "$append" \

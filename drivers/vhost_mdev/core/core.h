@@ -57,6 +57,23 @@ struct vhost_mdev_vq {
 };
 
 /**
+ * struct vhost_mdev_batch - IOTLB messages between BATCH_BEGIN and BATCH_END
+ * @active: a batch is open
+ * @asid: the address space it changes
+ * @added: its UPDATEs: pinned and accounted, not visible yet
+ * @dropped: the ranges its INVALIDATEs named: the live entries they touch
+ *	stay visible until BATCH_END and go then
+ *
+ * Protected by &vhost_mdev_core.lock.
+ */
+struct vhost_mdev_batch {
+	bool active;
+	u32 asid;
+	struct vhost_iotlb added;
+	struct vhost_iotlb dropped;
+};
+
+/**
  * struct vhost_mdev_core - the core's state of one device
  * @vdev: the device
  * @cdev: its character device, /dev/vhost-mdev-N
@@ -69,8 +86,9 @@ struct vhost_mdev_vq {
  * @owner: the owner's mm (mmgrab()ed), NULL without an owner
  * @acked_backend: VHOST_SET_BACKEND_FEATURES
  * @suspended: VHOST_VDPA_SUSPEND succeeded since DRIVER_OK
- * @in_batch: between IOTLB BATCH_BEGIN and BATCH_END
- * @batch_asid: the address space of that batch
+ * @batch: the IOTLB batch being collected
+ * @iotlb_msgs: IOTLB UPDATE, INVALIDATE and committed batches since the
+ *	device was opened (debugfs)
  * @range: the IOVA window
  * @domain: the paging domain of a %VHOST_MDEV_DMA_PLATFORM device
  * @iotlb_lock: writers hold it with @lock held to change any @iotlb, readers
@@ -101,8 +119,8 @@ struct vhost_mdev_core {
 	struct mm_struct *owner;
 	u64 acked_backend;
 	bool suspended;
-	bool in_batch;
-	u32 batch_asid;
+	struct vhost_mdev_batch batch;
+	u64 iotlb_msgs[3];
 	struct vhost_mdev_iova_range range;
 	struct iommu_domain *domain;
 	rwlock_t iotlb_lock;
@@ -133,12 +151,40 @@ extern const struct file_operations vhost_mdev_fops;
 void vhost_mdev_session_stop(struct vhost_mdev_device *vdev);
 
 /* dma.c */
+/* Takes a run of pinned pages; on error the caller unpins them. */
+typedef int (*vhost_mdev_add_run_t)(struct vhost_mdev_device *vdev, void *arg,
+				    u64 iova, phys_addr_t pa, u64 size,
+				    u32 perm);
 int vhost_mdev_dma_init(struct vhost_mdev_device *vdev);
 void vhost_mdev_dma_exit(struct vhost_mdev_device *vdev);
+bool vhost_mdev_perm_valid(u32 perm);
+int vhost_mdev_range_valid(struct vhost_mdev_core *core, u64 iova, u64 size,
+			   u64 uaddr, u64 *last);
+int vhost_mdev_memlock_check(unsigned long npages, unsigned long released);
+int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
+		   unsigned long npages, u32 perm, vhost_mdev_add_run_t add,
+		   void *arg);
+int vhost_mdev_add_live(struct vhost_mdev_device *vdev, void *arg, u64 iova,
+			phys_addr_t pa, u64 size, u32 perm);
+int vhost_mdev_add_staged(struct vhost_mdev_device *vdev, void *arg, u64 iova,
+			  phys_addr_t pa, u64 size, u32 perm);
+void vhost_mdev_unpin(struct vhost_mdev_device *vdev, phys_addr_t pa,
+		      u64 size, u32 perm);
+void vhost_mdev_free_range(struct vhost_mdev_device *vdev,
+			   struct vhost_iotlb *iotlb, u64 start, u64 last);
+void vhost_mdev_unmap_range(struct vhost_mdev_device *vdev, u32 asid,
+			    u64 start, u64 last);
 void vhost_mdev_unmap_all(struct vhost_mdev_device *vdev);
-ssize_t vhost_mdev_write_iter(struct kiocb *iocb, struct iov_iter *from);
+int vhost_mdev_switch_table(struct vhost_mdev_device *vdev, u32 asid,
+			    struct vhost_iotlb *next);
 long vhost_mdev_set_mem_table(struct vhost_mdev_device *vdev,
 			      void __user *argp);
+
+/* iotlb.c; the counters of &vhost_mdev_core.iotlb_msgs */
+enum { VHOST_MDEV_UPDATES, VHOST_MDEV_INVALIDATES, VHOST_MDEV_BATCHES };
+
+ssize_t vhost_mdev_write_iter(struct kiocb *iocb, struct iov_iter *from);
+void vhost_mdev_batch_discard(struct vhost_mdev_device *vdev);
 
 /* vq.c */
 void vhost_mdev_vq_init(struct vhost_mdev_vq *vq);

@@ -19,19 +19,13 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
-#include <linux/uio.h>
 #include <linux/vhost.h>
 
 #include "core.h"
 
 #define VHOST_MDEV_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
 
-/* Takes a run of pinned pages; on error the caller unpins them. */
-typedef int (*vhost_mdev_add_run_t)(struct vhost_mdev_device *vdev, void *arg,
-				    u64 iova, phys_addr_t pa, u64 size,
-				    u32 perm);
-
-static bool vhost_mdev_perm_valid(u32 perm)
+bool vhost_mdev_perm_valid(u32 perm)
 {
 	return perm == VHOST_MAP_RO || perm == VHOST_MAP_WO ||
 	       perm == VHOST_MAP_RW;
@@ -55,8 +49,8 @@ static void vhost_mdev_account(struct vhost_mdev_device *vdev, long npages)
 }
 
 /* Unpin an accounted run; written pages are dirtied. */
-static void vhost_mdev_unpin(struct vhost_mdev_device *vdev, phys_addr_t pa,
-			     u64 size, u32 perm)
+void vhost_mdev_unpin(struct vhost_mdev_device *vdev, phys_addr_t pa,
+		      u64 size, u32 perm)
 {
 	unsigned long npages = PFN_DOWN(size);
 
@@ -70,8 +64,8 @@ static void vhost_mdev_unpin(struct vhost_mdev_device *vdev, phys_addr_t pa,
  * about to go? Like vhost-vdpa, and unlike VFIO, CAP_IPC_LOCK does not lift
  * the limit: the memlock sizing libvirt does for vDPA interfaces applies.
  */
-static int vhost_mdev_memlock_check(unsigned long npages,
-				    unsigned long released)
+int vhost_mdev_memlock_check(unsigned long npages,
+			     unsigned long released)
 {
 	unsigned long limit = PFN_DOWN(rlimit(RLIMIT_MEMLOCK));
 	s64 pinned = atomic64_read(&current->mm->pinned_vm) - released;
@@ -86,9 +80,9 @@ static int vhost_mdev_memlock_check(unsigned long npages,
  * to @add, in IOVA order from @iova. On error, what was pinned and not
  * handed over is unpinned; undoing what @add took is the caller's job.
  */
-static int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
-			  unsigned long npages, u32 perm,
-			  vhost_mdev_add_run_t add, void *arg)
+int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
+		   unsigned long npages, u32 perm,
+		   vhost_mdev_add_run_t add, void *arg)
 {
 	unsigned int gup = FOLL_LONGTERM;
 	unsigned long run_pfn = 0, run_len = 0, pfn;
@@ -147,8 +141,8 @@ static int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
 }
 
 /* Add a run to a live address space: into the IOMMU, then the IOTLB. */
-static int vhost_mdev_add_live(struct vhost_mdev_device *vdev, void *arg,
-			       u64 iova, phys_addr_t pa, u64 size, u32 perm)
+int vhost_mdev_add_live(struct vhost_mdev_device *vdev, void *arg,
+			u64 iova, phys_addr_t pa, u64 size, u32 perm)
 {
 	struct vhost_mdev_core *core = vdev->core;
 	struct vhost_iotlb *iotlb = arg;
@@ -175,8 +169,8 @@ static int vhost_mdev_add_live(struct vhost_mdev_device *vdev, void *arg,
 }
 
 /* Add a run to a table nobody sees yet (VHOST_SET_MEM_TABLE). */
-static int vhost_mdev_add_staged(struct vhost_mdev_device *vdev, void *arg,
-				 u64 iova, phys_addr_t pa, u64 size, u32 perm)
+int vhost_mdev_add_staged(struct vhost_mdev_device *vdev, void *arg,
+			  u64 iova, phys_addr_t pa, u64 size, u32 perm)
 {
 	int ret;
 
@@ -186,13 +180,13 @@ static int vhost_mdev_add_staged(struct vhost_mdev_device *vdev, void *arg,
 	return ret;
 }
 
-/* Unpin and free every entry of a table nobody sees. */
-static void vhost_mdev_free_table(struct vhost_mdev_device *vdev,
-				  struct vhost_iotlb *iotlb)
+/* Unpin and free every entry of a table nobody sees in [@start, @last]. */
+void vhost_mdev_free_range(struct vhost_mdev_device *vdev,
+			   struct vhost_iotlb *iotlb, u64 start, u64 last)
 {
 	struct vhost_iotlb_map *map;
 
-	while ((map = vhost_iotlb_itree_first(iotlb, 0, U64_MAX))) {
+	while ((map = vhost_iotlb_itree_first(iotlb, start, last))) {
 		vhost_mdev_unpin(vdev, map->addr, map->size, map->perm);
 		vhost_iotlb_map_free(iotlb, map);
 	}
@@ -203,8 +197,8 @@ static void vhost_mdev_free_table(struct vhost_mdev_device *vdev,
  * the IOMMU first, then out of the IOTLB (readers hold iotlb_lock), then
  * unpinned.
  */
-static void vhost_mdev_unmap_range(struct vhost_mdev_device *vdev, u32 asid,
-				   u64 start, u64 last)
+void vhost_mdev_unmap_range(struct vhost_mdev_device *vdev, u32 asid,
+			    u64 start, u64 last)
 {
 	struct vhost_mdev_core *core = vdev->core;
 	struct vhost_iotlb *iotlb = &core->iotlb[asid];
@@ -240,8 +234,8 @@ void vhost_mdev_unmap_all(struct vhost_mdev_device *vdev)
  * Check an [iova, iova + size) -> uaddr range: not empty, no wrap, page
  * aligned (the IOMMU maps pages), inside the IOVA window. Sets *@last.
  */
-static int vhost_mdev_range_valid(struct vhost_mdev_core *core, u64 iova,
-				  u64 size, u64 uaddr, u64 *last)
+int vhost_mdev_range_valid(struct vhost_mdev_core *core, u64 iova,
+			   u64 size, u64 uaddr, u64 *last)
 {
 	u64 ulast;
 
@@ -253,134 +247,6 @@ static int vhost_mdev_range_valid(struct vhost_mdev_core *core, u64 iova,
 	if (iova < core->range.first || *last > core->range.last)
 		return -EINVAL;
 	return 0;
-}
-
-static int vhost_mdev_iotlb_update(struct vhost_mdev_device *vdev, u32 asid,
-				   const struct vhost_iotlb_msg *msg)
-{
-	struct vhost_mdev_core *core = vdev->core;
-	unsigned long npages;
-	u64 last;
-	int ret;
-
-	ret = vhost_mdev_range_valid(core, msg->iova, msg->size, msg->uaddr,
-				     &last);
-	if (ret)
-		return ret;
-	if (!vhost_mdev_perm_valid(msg->perm))
-		return -EINVAL;
-	if (vhost_iotlb_itree_first(&core->iotlb[asid], msg->iova, last))
-		return -EEXIST;
-
-	npages = PFN_DOWN(msg->size);
-	ret = vhost_mdev_memlock_check(npages, 0);
-	if (ret)
-		return ret;
-
-	ret = vhost_mdev_pin(vdev, msg->iova, msg->uaddr, npages, msg->perm,
-			     vhost_mdev_add_live, &core->iotlb[asid]);
-	if (ret)
-		vhost_mdev_unmap_range(vdev, asid, msg->iova, last);
-	return ret;
-}
-
-static int vhost_mdev_iotlb_msg(struct vhost_mdev_device *vdev, u32 asid,
-				const struct vhost_iotlb_msg *msg)
-{
-	struct vhost_mdev_core *core = vdev->core;
-	u64 last;
-
-	if (asid >= vdev->nas)
-		return -EINVAL;
-	if (core->in_batch && asid != core->batch_asid)
-		return -EINVAL;
-
-	switch (msg->type) {
-	case VHOST_IOTLB_UPDATE:
-		return vhost_mdev_iotlb_update(vdev, asid, msg);
-	case VHOST_IOTLB_INVALIDATE:
-		/* Stricter than vhost-vdpa: an empty or wrapping range is a bug. */
-		if (!msg->size || check_add_overflow(msg->iova, msg->size - 1,
-						     &last))
-			return -EINVAL;
-		vhost_mdev_unmap_range(vdev, asid, msg->iova, last);
-		return 0;
-	case VHOST_IOTLB_BATCH_BEGIN:
-		core->in_batch = true;
-		core->batch_asid = asid;
-		return 0;
-	case VHOST_IOTLB_BATCH_END:
-		/* Every message took effect already: nothing to push. */
-		core->in_batch = false;
-		return 0;
-	default:
-		return -EINVAL;
-	}
-}
-
-/**
- * vhost_mdev_write_iter - apply one IOTLB message
- * @iocb: the write
- * @from: a struct vhost_msg_v2 (or the v1 struct vhost_msg), whole
- *
- * Unlike vhost, which answers -EFAULT for any failure, each failure has its
- * own errno (-EINVAL, -EEXIST, -ENOMEM, -EFAULT, -ENOSPC, -EPERM).
- *
- * Return: the message's size, or -errno.
- */
-ssize_t vhost_mdev_write_iter(struct kiocb *iocb, struct iov_iter *from)
-{
-	struct vhost_mdev_device *vdev = iocb->ki_filp->private_data;
-	struct vhost_mdev_core *core = vdev->core;
-	size_t len = iov_iter_count(from);
-	union {
-		struct vhost_msg v1;
-		struct vhost_msg_v2 v2;
-	} m;
-	struct vhost_iotlb_msg *msg;
-	u32 asid = 0;
-	int ret;
-
-	BUILD_BUG_ON(sizeof(m.v1) != sizeof(m.v2));
-	if (len != sizeof(m.v2))
-		return -EINVAL;
-	if (!copy_from_iter_full(&m, len, from))
-		return -EFAULT;
-
-	mutex_lock(&core->lock);
-	if (core->dead) {
-		ret = -ENODEV;
-		goto out_unlock;
-	}
-	if (core->owner != current->mm) {
-		ret = -EPERM;
-		goto out_unlock;
-	}
-
-	switch (m.v2.type) {
-	case VHOST_IOTLB_MSG_V2:
-		msg = &m.v2.iotlb;
-		asid = m.v2.asid;
-		/* Without IOTLB_ASID the field is reserved: must be zero. */
-		if (asid &&
-		    !(core->acked_backend & BIT_ULL(VHOST_BACKEND_F_IOTLB_ASID))) {
-			ret = -EINVAL;
-			goto out_unlock;
-		}
-		break;
-	case VHOST_IOTLB_MSG:
-		msg = &m.v1.iotlb;
-		break;
-	default:
-		ret = -EINVAL;
-		goto out_unlock;
-	}
-
-	ret = vhost_mdev_iotlb_msg(vdev, asid, msg);
-
-out_unlock:
-	mutex_unlock(&core->lock);
-	return ret ?: len;
 }
 
 static int vhost_mdev_region_cmp(const void *a, const void *b)
@@ -441,67 +307,101 @@ static void vhost_mdev_iotlb_swap(struct vhost_iotlb *a, struct vhost_iotlb *b)
 	list_splice_init(&tmp, &b->list);
 }
 
-/* Unmap the entries of @iotlb from the IOMMU domain, up to @end (or all). */
-static void vhost_mdev_iommu_unmap_table(struct vhost_mdev_core *core,
-					 struct vhost_iotlb *iotlb,
-					 struct vhost_iotlb_map *end)
+/* The entry of @iotlb that maps exactly what @map does, or NULL. */
+static struct vhost_iotlb_map *vhost_mdev_twin(struct vhost_iotlb *iotlb,
+					       const struct vhost_iotlb_map *map)
+{
+	struct vhost_iotlb_map *t = vhost_iotlb_itree_first(iotlb, map->start,
+							     map->last);
+
+	if (t && t->start == map->start && t->last == map->last &&
+	    t->addr == map->addr && t->perm == map->perm)
+		return t;
+	return NULL;
+}
+
+/*
+ * Unmap from the IOMMU the entries of @from that @keep has no twin of, up
+ * to @end (all of them when NULL).
+ */
+static void vhost_mdev_iommu_unmap_diff(struct vhost_mdev_core *core,
+					struct vhost_iotlb *from,
+					struct vhost_iotlb *keep,
+					struct vhost_iotlb_map *end)
 {
 	struct vhost_iotlb_map *map;
 
-	list_for_each_entry(map, &iotlb->list, link) {
+	list_for_each_entry(map, &from->list, link) {
 		if (map == end)
 			break;
-		iommu_unmap(core->domain, map->start, map->size);
+		if (!vhost_mdev_twin(keep, map))
+			iommu_unmap(core->domain, map->start, map->size);
 	}
 }
 
-/* Map every entry of @iotlb into the IOMMU domain: all of them, or none. */
-static int vhost_mdev_iommu_map_table(struct vhost_mdev_core *core,
-				      struct vhost_iotlb *iotlb)
+/*
+ * Map into the IOMMU the entries of @to that @have has no twin of: all of
+ * them, or none.
+ */
+static int vhost_mdev_iommu_map_diff(struct vhost_mdev_core *core,
+				     struct vhost_iotlb *to,
+				     struct vhost_iotlb *have)
 {
 	struct vhost_iotlb_map *map;
 	int ret;
 
-	list_for_each_entry(map, &iotlb->list, link) {
+	list_for_each_entry(map, &to->list, link) {
+		if (vhost_mdev_twin(have, map))
+			continue;
 		ret = iommu_map(core->domain, map->start, map->addr, map->size,
 				vhost_mdev_iommu_prot(map->perm),
 				GFP_KERNEL_ACCOUNT);
 		if (ret) {
-			vhost_mdev_iommu_unmap_table(core, iotlb, map);
+			vhost_mdev_iommu_unmap_diff(core, to, have, map);
 			return ret;
 		}
 	}
 	return 0;
 }
 
-/*
- * Make @staged address space 0 in one step. A platform device's IOMMU cannot
- * hold both tables (same IOVAs): the old one comes out, the new one goes in,
- * and if that fails the old one goes back. On success @staged holds the old
- * entries, still pinned, for the caller to free.
+/**
+ * vhost_mdev_switch_table - make @next the mappings of an address space
+ * @vdev: the device
+ * @asid: the address space
+ * @next: its new entries
+ *
+ * In one step, as the readers (parents translating, the IOMMU) see it. A
+ * platform device's IOMMU only changes where the tables differ: an entry in
+ * both (the same IOVAs, pages and permission) stays mapped throughout, so a
+ * client that maps the same memory again never leaves the device without
+ * it. Caller holds &vhost_mdev_core.lock.
+ *
+ * Return: 0, @next then holds the old entries (with the pins they had); or
+ * -errno from the IOMMU, and nothing changed.
  */
-static int vhost_mdev_commit_table(struct vhost_mdev_device *vdev,
-				   struct vhost_iotlb *staged)
+int vhost_mdev_switch_table(struct vhost_mdev_device *vdev, u32 asid,
+			    struct vhost_iotlb *next)
 {
 	struct vhost_mdev_core *core = vdev->core;
-	struct vhost_iotlb *live = &core->iotlb[0];
+	struct vhost_iotlb *live = &core->iotlb[asid];
 	int ret;
 
+	lockdep_assert_held(&core->lock);
 	if (core->domain) {
-		vhost_mdev_iommu_unmap_table(core, live, NULL);
-		ret = vhost_mdev_iommu_map_table(core, staged);
+		vhost_mdev_iommu_unmap_diff(core, live, next, NULL);
+		ret = vhost_mdev_iommu_map_diff(core, next, live);
 		if (ret) {
-			if (vhost_mdev_iommu_map_table(core, live)) {
+			if (vhost_mdev_iommu_map_diff(core, live, next)) {
 				dev_err(&vdev->dev,
-					"the old memory table could not be restored in the IOMMU; dropping it\n");
-				vhost_mdev_unmap_range(vdev, 0, 0, U64_MAX);
+					"the old mappings could not be restored in the IOMMU; dropping them\n");
+				vhost_mdev_unmap_range(vdev, asid, 0, U64_MAX);
 			}
 			return ret;
 		}
 	}
 
 	write_lock(&core->iotlb_lock);
-	vhost_mdev_iotlb_swap(live, staged);
+	vhost_mdev_iotlb_swap(live, next);
 	write_unlock(&core->iotlb_lock);
 	return 0;
 }
@@ -518,7 +418,8 @@ static int vhost_mdev_commit_table(struct vhost_mdev_device *vdev,
  *
  * Return: 0, or -EFAULT, -EOPNOTSUPP (padding), -E2BIG (too many regions),
  * -EINVAL (empty, wrapping, unaligned, overlapping or out of window region,
- * non-zero flags_padding), -ENOMEM (memlock), -ENOSPC (IOTLB entries).
+ * non-zero flags_padding), -ENOMEM (memlock), -ENOSPC (IOTLB entries),
+ * -EBUSY (an IOTLB batch is open).
  */
 long vhost_mdev_set_mem_table(struct vhost_mdev_device *vdev,
 			      void __user *argp)
@@ -537,6 +438,9 @@ long vhost_mdev_set_mem_table(struct vhost_mdev_device *vdev,
 		return -EOPNOTSUPP;
 	if (hdr.nregions > VHOST_MDEV_MEM_MAX_NREGIONS)
 		return -E2BIG;
+	/* A table replaces everything an open IOTLB batch is changing. */
+	if (core->batch.active)
+		return -EBUSY;
 
 	regions = memdup_array_user(argp + sizeof(hdr), hdr.nregions,
 				    sizeof(*regions));
@@ -564,9 +468,9 @@ long vhost_mdev_set_mem_table(struct vhost_mdev_device *vdev,
 			break;
 	}
 	if (!ret)
-		ret = vhost_mdev_commit_table(vdev, &staged);
+		ret = vhost_mdev_switch_table(vdev, 0, &staged);
 	/* The new entries on failure, the old ones on success. */
-	vhost_mdev_free_table(vdev, &staged);
+	vhost_mdev_free_range(vdev, &staged, 0, U64_MAX);
 
 out_free:
 	kfree(regions);

@@ -181,6 +181,8 @@ __vhost_mdev_alloc_device(struct mdev_device *mdev,
 	for (i = 0; i < nas; i++)
 		vhost_iotlb_init(&core->iotlb[i], vhost_mdev_max_iotlb_entries,
 				 0);
+	vhost_iotlb_init(&core->batch.added, vhost_mdev_max_iotlb_entries, 0);
+	vhost_iotlb_init(&core->batch.dropped, vhost_mdev_max_iotlb_entries, 0);
 	for (i = 0; i < nvqs; i++) {
 		core->vqs[i].vdev = vdev;
 		core->vqs[i].idx = i;
@@ -221,6 +223,21 @@ static int vhost_mdev_vqs_show(struct seq_file *s, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vhost_mdev_vqs);
+
+/* IOTLB messages since the device was opened: how often it was remapped. */
+static int vhost_mdev_iotlb_msgs_show(struct seq_file *s, void *unused)
+{
+	struct vhost_mdev_core *core = ((struct vhost_mdev_device *)s->private)->core;
+
+	mutex_lock(&core->lock);
+	seq_printf(s, "updates %llu\ninvalidates %llu\nbatches %llu\n",
+		   core->iotlb_msgs[VHOST_MDEV_UPDATES],
+		   core->iotlb_msgs[VHOST_MDEV_INVALIDATES],
+		   core->iotlb_msgs[VHOST_MDEV_BATCHES]);
+	mutex_unlock(&core->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vhost_mdev_iotlb_msgs);
 
 /* Every IOTLB entry: one physically contiguous run of pinned pages. */
 static int vhost_mdev_mappings_show(struct seq_file *s, void *unused)
@@ -298,6 +315,8 @@ static int vhost_mdev_register(struct vhost_mdev_device *vdev)
 			    &vhost_mdev_vqs_fops);
 	debugfs_create_file("mappings", 0444, core->debugfs, vdev,
 			    &vhost_mdev_mappings_fops);
+	debugfs_create_file("iotlb_msgs", 0444, core->debugfs, vdev,
+			    &vhost_mdev_iotlb_msgs_fops);
 	return 0;
 
 err_dma:

@@ -119,13 +119,13 @@ void vhost_mdev_session_stop(struct vhost_mdev_device *vdev)
 		core->vqs[i].base = 0;
 	}
 	vhost_mdev_config_release(vdev);
+	vhost_mdev_batch_discard(vdev);
 	vhost_mdev_unmap_all(vdev);
 	if (core->owner) {
 		mmdrop(core->owner);
 		core->owner = NULL;
 	}
 	core->acked_backend = 0;
-	core->in_batch = false;
 }
 
 /*
@@ -823,6 +823,7 @@ static int vhost_mdev_open(struct inode *inode, struct file *filp)
 			atomic64_set(&core->vqs[i].kicks, 0);
 			atomic64_set(&core->vqs[i].calls, 0);
 		}
+		memset(core->iotlb_msgs, 0, sizeof(core->iotlb_msgs));
 		core->opened = true;
 		core->mapping = filp->f_mapping;
 		get_device(&vdev->dev);

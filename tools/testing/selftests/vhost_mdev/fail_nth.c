@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Fault sweep, after tools/testing/selftests/iommu/iommufd_fail_nth.c. For
- * one operation at a time (mdev create, open, IOTLB update, memory table,
- * DRIVER_OK, SET_VRING_CALL, doorbell mmap, release, mdev remove), on the
- * simulator and on a PCI function: for n = 1, 2, ... build the device up to
+ * one operation at a time (mdev create, open, IOTLB update, the end of an
+ * IOTLB batch that remaps everything, memory table, DRIVER_OK,
+ * SET_VRING_CALL, doorbell mmap, release, mdev remove), on the simulator
+ * and on a PCI function: for n = 1, 2, ... build the device up to
  * just before the operation, make the nth fault point inside it fail (slab,
  * page allocation or user copy, through /proc/self/task/<tid>/fail-nth,
  * armed around that one system call only), then check the outcome. Either
@@ -29,7 +30,8 @@
 #define MAX_NTH		5000
 
 enum operation {
-	OP_CREATE, OP_OPEN, OP_IOTLB_UPDATE, OP_MEM_TABLE, OP_DRIVER_OK,
+	OP_CREATE, OP_OPEN, OP_IOTLB_UPDATE, OP_BATCH_END, OP_MEM_TABLE,
+	OP_DRIVER_OK,
 	OP_SET_VRING_CALL, OP_MMAP, OP_RELEASE, OP_REMOVE,
 };
 
@@ -38,7 +40,8 @@ enum stage { ST_PARENT, ST_MDEV, ST_OWNED, ST_HELD, ST_RUNNING };
 
 static const enum stage op_stage[] = {
 	[OP_CREATE] = ST_PARENT, [OP_OPEN] = ST_MDEV,
-	[OP_IOTLB_UPDATE] = ST_OWNED, [OP_MEM_TABLE] = ST_OWNED,
+	[OP_IOTLB_UPDATE] = ST_OWNED, [OP_BATCH_END] = ST_OWNED,
+	[OP_MEM_TABLE] = ST_OWNED,
 	[OP_DRIVER_OK] = ST_HELD, [OP_SET_VRING_CALL] = ST_RUNNING,
 	[OP_MMAP] = ST_RUNNING, [OP_RELEASE] = ST_RUNNING,
 	[OP_REMOVE] = ST_RUNNING,
@@ -389,6 +392,17 @@ static int run_op(struct dut *u, enum operation op, unsigned int nth, int *left,
 		*efd = eventfd(0, EFD_NONBLOCK);
 	if (op == OP_CREATE && vmdev_uuid_random(u->f.uuid))
 		return -EIO;
+	/* DPDK's remap, all but its BATCH_END, which is the operation. */
+	if (op == OP_BATCH_END &&
+	    (vmdev_iotlb_msg(fd, 0, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0, 0) < 0 ||
+	     vmdev_iotlb_msg(fd, 0, VHOST_IOTLB_INVALIDATE, 0, UINT64_MAX, 0,
+			     0) < 0 ||
+	     vmdev_iotlb_msg(fd, 0, VHOST_IOTLB_UPDATE, IOVA, 16 * PAGE,
+			     (uintptr_t)u->mem, VHOST_ACCESS_RW) < 0 ||
+	     vmdev_iotlb_msg(fd, 0, VHOST_IOTLB_UPDATE, NEW_IOVA,
+			     NEW_PAGES * PAGE, (uintptr_t)u->mem,
+			     VHOST_ACCESS_RW) < 0))
+		return -EIO;
 
 	set_fail_nth(nth);
 	switch (op) {
@@ -403,6 +417,10 @@ static int run_op(struct dut *u, enum operation op, unsigned int nth, int *left,
 		n = vmdev_iotlb_msg(fd, 0, VHOST_IOTLB_UPDATE, NEW_IOVA,
 				    NEW_PAGES * PAGE, (uintptr_t)u->mem,
 				    VHOST_ACCESS_RW);
+		ret = n < 0 ? n : 0;
+		break;
+	case OP_BATCH_END:
+		n = vmdev_iotlb_msg(fd, 0, VHOST_IOTLB_BATCH_END, 0, 0, 0, 0);
 		ret = n < 0 ? n : 0;
 		break;
 	case OP_MEM_TABLE:
@@ -451,6 +469,7 @@ FIXTURE_VARIANT(fail_nth) {
 FIXTURE_VARIANT_ADD(fail_nth, sim_create) { .pci = false, .op = OP_CREATE };
 FIXTURE_VARIANT_ADD(fail_nth, sim_open) { .pci = false, .op = OP_OPEN };
 FIXTURE_VARIANT_ADD(fail_nth, sim_iotlb_update) { .pci = false, .op = OP_IOTLB_UPDATE };
+FIXTURE_VARIANT_ADD(fail_nth, sim_batch_end) { .pci = false, .op = OP_BATCH_END };
 FIXTURE_VARIANT_ADD(fail_nth, sim_mem_table) { .pci = false, .op = OP_MEM_TABLE };
 FIXTURE_VARIANT_ADD(fail_nth, sim_driver_ok) { .pci = false, .op = OP_DRIVER_OK };
 FIXTURE_VARIANT_ADD(fail_nth, sim_set_vring_call) { .pci = false, .op = OP_SET_VRING_CALL };
@@ -459,6 +478,7 @@ FIXTURE_VARIANT_ADD(fail_nth, sim_remove) { .pci = false, .op = OP_REMOVE };
 FIXTURE_VARIANT_ADD(fail_nth, pci_create) { .pci = true, .op = OP_CREATE };
 FIXTURE_VARIANT_ADD(fail_nth, pci_open) { .pci = true, .op = OP_OPEN };
 FIXTURE_VARIANT_ADD(fail_nth, pci_iotlb_update) { .pci = true, .op = OP_IOTLB_UPDATE };
+FIXTURE_VARIANT_ADD(fail_nth, pci_batch_end) { .pci = true, .op = OP_BATCH_END };
 FIXTURE_VARIANT_ADD(fail_nth, pci_mem_table) { .pci = true, .op = OP_MEM_TABLE };
 FIXTURE_VARIANT_ADD(fail_nth, pci_driver_ok) { .pci = true, .op = OP_DRIVER_OK };
 FIXTURE_VARIANT_ADD(fail_nth, pci_set_vring_call) { .pci = true, .op = OP_SET_VRING_CALL };
@@ -570,6 +590,7 @@ static void check_done(struct __test_metadata *_metadata, struct dut *u,
 		ASSERT_EQ(0, vmdev_start(&u->f.d, u->f.d.fd, &u->o));
 		break;
 	case OP_IOTLB_UPDATE:
+	case OP_BATCH_END:
 	case OP_MEM_TABLE:
 		snprintf(path, sizeof(path),
 			 "/sys/kernel/debug/vhost_mdev/%s/mappings",

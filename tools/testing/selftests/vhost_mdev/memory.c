@@ -306,6 +306,113 @@ TEST_F(memory, write_length_sweep)
 	munmap(none, PAGE);
 }
 
+static long batch(int fd, bool begin)
+{
+	return vmdev_iotlb_msg(fd, 0, begin ? VHOST_IOTLB_BATCH_BEGIN :
+			       VHOST_IOTLB_BATCH_END, 0, 0, 0, 0);
+}
+
+/* Does the device translate @iova now (its debugfs mappings)? */
+static bool mapped(struct _test_data_memory *self, uint64_t iova)
+{
+	char path[128], line[128];
+	unsigned long long start, size;
+	unsigned int asid, perm;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/mappings",
+		 strrchr(self->node, '/') + 1);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%u %llx %llx %u", &asid, &start, &size,
+			   &perm) == 4 && iova >= start && iova - start < size)
+			found = true;
+	fclose(f);
+	return found;
+}
+
+/*
+ * Between BATCH_BEGIN and BATCH_END nothing changes for the device: an
+ * UPDATE pins at once (its errors come back on its own write) but is not
+ * translated yet, an INVALIDATE leaves what it names in place; at
+ * BATCH_END both take effect together.
+ */
+TEST_F(memory, batch_takes_effect_at_end)
+{
+	ASSERT_EQ(MSG, update(self->fd, IOVA, 16 * PAGE, self->buf, RW));
+	ASSERT_EQ(MSG, batch(self->fd, true));
+	EXPECT_EQ(MSG, update(self->fd, 1ULL << 32, 16 * PAGE,
+			      self->buf + 16 * PAGE, RW));
+	EXPECT_EQ(MSG, invalidate(self->fd, IOVA, 16 * PAGE));
+	EXPECT_EQ(128, PIN_KB(self));
+	EXPECT_TRUE(mapped(self, IOVA));
+	EXPECT_FALSE(mapped(self, 1ULL << 32));
+	ASSERT_EQ(MSG, batch(self->fd, false));
+	EXPECT_FALSE(mapped(self, IOVA));
+	EXPECT_TRUE(mapped(self, 1ULL << 32));
+	EXPECT_EQ(64, PIN_KB(self));
+	/* A second END has nothing to do. */
+	EXPECT_EQ(MSG, batch(self->fd, false));
+	EXPECT_TRUE(mapped(self, 1ULL << 32));
+}
+
+/*
+ * DPDK's remap: everything invalidated and mapped again in one batch. The
+ * mapping never disappears for the device, the pages are pinned twice until
+ * BATCH_END and once after.
+ */
+TEST_F(memory, batch_remap_same_memory)
+{
+	ASSERT_EQ(MSG, update(self->fd, IOVA, NPAGES * PAGE, self->buf, RW));
+	ASSERT_EQ(MSG, batch(self->fd, true));
+	EXPECT_EQ(MSG, invalidate(self->fd, 0, UINT64_MAX));
+	EXPECT_TRUE(mapped(self, IOVA));
+	EXPECT_EQ(MSG, update(self->fd, IOVA, NPAGES * PAGE, self->buf, RW));
+	EXPECT_EQ(2 * NPAGES * 4, PIN_KB(self));
+	EXPECT_TRUE(mapped(self, IOVA));
+	ASSERT_EQ(MSG, batch(self->fd, false));
+	EXPECT_TRUE(mapped(self, IOVA + (NPAGES - 1) * PAGE));
+	EXPECT_EQ(NPAGES * 4, PIN_KB(self));
+}
+
+/*
+ * Overlaps in a batch: with what it added (EEXIST), with a live entry it
+ * does not drop (EEXIST), with one it drops (fine); an INVALIDATE takes
+ * back what the batch added at once.
+ */
+TEST_F(memory, batch_overlap_rules)
+{
+	ASSERT_EQ(MSG, update(self->fd, IOVA, 16 * PAGE, self->buf, RW));
+	ASSERT_EQ(MSG, batch(self->fd, true));
+	EXPECT_EQ(-EEXIST, update(self->fd, IOVA + 8 * PAGE, 16 * PAGE,
+				  self->buf, RW));
+	EXPECT_EQ(MSG, update(self->fd, IOVA + 16 * PAGE, 16 * PAGE,
+			      self->buf + 16 * PAGE, RW));
+	EXPECT_EQ(-EEXIST, update(self->fd, IOVA + 20 * PAGE, PAGE,
+				  self->buf, RW));
+	EXPECT_EQ(128, PIN_KB(self));
+	/* Taken back at once: it was never visible. */
+	EXPECT_EQ(MSG, invalidate(self->fd, IOVA + 16 * PAGE, 16 * PAGE));
+	EXPECT_EQ(64, PIN_KB(self));
+	/* Dropping the live entries frees their range for the batch. */
+	EXPECT_EQ(MSG, invalidate(self->fd, IOVA, 16 * PAGE));
+	EXPECT_EQ(MSG, update(self->fd, IOVA + 8 * PAGE, 16 * PAGE,
+			      self->buf, RW));
+	EXPECT_EQ(128, PIN_KB(self));
+	ASSERT_EQ(MSG, batch(self->fd, false));
+	EXPECT_FALSE(mapped(self, IOVA));
+	EXPECT_TRUE(mapped(self, IOVA + 8 * PAGE));
+	EXPECT_EQ(64, PIN_KB(self));
+	/* A memory table would replace what a batch changes: not now. */
+	ASSERT_EQ(MSG, batch(self->fd, true));
+	EXPECT_EQ(-EBUSY, vmdev_ioctl(self->fd, VHOST_SET_MEM_TABLE,
+				      &(struct vhost_memory){ .nregions = 0 }));
+	ASSERT_EQ(MSG, batch(self->fd, false));
+}
+
 /* A batch left open at close(): everything still goes. */
 TEST_F(memory, batch_without_end_then_close)
 {

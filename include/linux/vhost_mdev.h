@@ -146,6 +146,12 @@ enum vhost_mdev_dma_model {
  *	domain's aperture.
  * @set_group_asid: optional, mandatory when @nas > 1; make a virtqueue
  *	group use an address space. Return 0 or -errno.
+ *
+ * Other ops:
+ *
+ * @debugfs_init: optional; add the device's own files to @dir, its debugfs
+ *	directory (/sys/kernel/debug/vhost_mdev/vhost-mdev-N), which the core
+ *	removes with the device.
  */
 struct vhost_mdev_ops {
 	/* Virtqueue ops */
@@ -195,6 +201,9 @@ struct vhost_mdev_ops {
 			      struct vhost_mdev_iova_range *range);
 	int (*set_group_asid)(struct vhost_mdev_device *vdev, u32 group,
 			      u32 asid);
+
+	/* Other ops */
+	void (*debugfs_init)(struct vhost_mdev_device *vdev, struct dentry *dir);
 };
 
 /**

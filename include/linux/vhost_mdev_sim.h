@@ -99,6 +99,7 @@ struct vmdev_sim_settings {
  * @used: next used index the device publishes
  * @cb: the core's callback for used buffers
  * @notify: buffers were used during this pass
+ * @no_interrupt: the driver's VRING_AVAIL_F_NO_INTERRUPT, as last read
  */
 struct vmdev_sim_vq {
 	u64 desc;
@@ -110,6 +111,7 @@ struct vmdev_sim_vq {
 	u16 used;
 	struct vhost_mdev_callback cb;
 	bool notify;
+	bool no_interrupt;
 };
 
 /**
@@ -143,6 +145,29 @@ struct vmdev_sim_chain {
 struct vmdev_sim_parent;
 
 /**
+ * struct vmdev_sim_stats - what a device's worker did, since its creation
+ * @passes: passes run
+ * @requeued: passes that ended with work left and queued the next one
+ * @waits: passes that stopped to wait for the driver (a net device's
+ *	receive buffers); the type counts them, and the driver's kick when it
+ *	adds buffers ends the wait
+ * @broken: times the device found a driver error and needed a reset
+ * @suppressed: publications of used buffers the driver wanted no interrupt
+ *	for (VRING_AVAIL_F_NO_INTERRUPT)
+ * @suppress_changes: times a driver set or cleared that flag
+ *
+ * Protected by &vmdev_sim.lock; read in debugfs ("sim").
+ */
+struct vmdev_sim_stats {
+	u64 passes;
+	u64 requeued;
+	u64 waits;
+	u64 broken;
+	u64 suppressed;
+	u64 suppress_changes;
+};
+
+/**
  * struct vmdev_sim - one simulated device
  * @vdev: the core's device; first member
  * @parent: the parent that made it
@@ -163,6 +188,7 @@ struct vmdev_sim_parent;
  * @config: the configuration space, @type->config_size bytes
  * @priv: the type's own state, @type->priv_size bytes
  * @vqs: @type->nvqs virtqueues
+ * @stats: what the worker did
  */
 struct vmdev_sim {
 	struct vhost_mdev_device vdev;
@@ -181,6 +207,7 @@ struct vmdev_sim {
 	void *config;
 	void *priv;
 	struct vmdev_sim_vq *vqs;
+	struct vmdev_sim_stats stats;
 };
 
 /* Enabled, and sized: a queue the device may use. */

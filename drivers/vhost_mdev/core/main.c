@@ -317,6 +317,8 @@ static int vhost_mdev_register(struct vhost_mdev_device *vdev)
 			    &vhost_mdev_mappings_fops);
 	debugfs_create_file("iotlb_msgs", 0444, core->debugfs, vdev,
 			    &vhost_mdev_iotlb_msgs_fops);
+	if (vdev->ops->debugfs_init)
+		vdev->ops->debugfs_init(vdev, core->debugfs);
 	return 0;
 
 err_dma:

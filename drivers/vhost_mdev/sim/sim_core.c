@@ -15,6 +15,7 @@
  */
 
 #include <linux/cleanup.h>
+#include <linux/debugfs.h>
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
@@ -101,6 +102,7 @@ void vmdev_sim_broken(struct vmdev_sim *sim, u16 idx, const char *why,
 			     idx, why, err);
 	sim->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	sim->config_changed = true;
+	sim->stats.broken++;
 }
 EXPORT_SYMBOL_GPL(vmdev_sim_broken);
 
@@ -304,7 +306,11 @@ int vmdev_sim_vq_publish(struct vmdev_sim *sim, u16 idx)
 		vmdev_sim_broken(sim, idx, "used index not mapped", ret);
 		return ret;
 	}
-	/* The index before the driver's interrupt suppression flag. */
+	/*
+	 * The index before the driver's interrupt suppression flag, paired
+	 * with the driver's barrier between clearing the flag and reading the
+	 * index again: one of us sees the other's write.
+	 */
 	smp_mb();
 	ret = vmdev_sim_read16(sim, idx, vq->driver +
 			       offsetof(struct vring_avail, flags), &flags);
@@ -312,7 +318,13 @@ int vmdev_sim_vq_publish(struct vmdev_sim *sim, u16 idx)
 		vmdev_sim_broken(sim, idx, "available ring not mapped", ret);
 		return ret;
 	}
-	if (!(flags & VRING_AVAIL_F_NO_INTERRUPT))
+	if (!!(flags & VRING_AVAIL_F_NO_INTERRUPT) != vq->no_interrupt) {
+		vq->no_interrupt = !vq->no_interrupt;
+		sim->stats.suppress_changes++;
+	}
+	if (vq->no_interrupt)
+		sim->stats.suppressed++;
+	else
 		vq->notify = true;
 	return 0;
 }
@@ -417,6 +429,28 @@ static void vmdev_sim_notify(struct vmdev_sim *sim)
  * runs always serves its own queues (a guest's driver waits on its control
  * queue before it starts the next device); what crosses over waits until
  * both run.
+ *
+ * No wake-up is lost: work the device can do always has a pass queued.
+ * The device never suppresses kicks (the used ring's flags stay 0, no event
+ * index is offered), so the driver kicks for every buffer it adds, and:
+ *
+ * - A kick queues this work. The workqueue clears PENDING, with a full
+ *   barrier, before it calls us; so a kick during a pass queues another,
+ *   and what the driver wrote before its kick (the available index) is
+ *   visible to the pass that follows (queue_work()'s ordering guarantee).
+ *   Every pass reads the available index again; none relies on a count
+ *   from an earlier one.
+ * - A pass that hits its budget returns true and is queued again here.
+ * - A pass that stops for lack of receive buffers (the type counts it in
+ *   @waits) ends when the driver adds some: it kicks that receive queue,
+ *   and one pass serves both directions of both crossed-over devices.
+ * - A device that may not run (no DRIVER_OK, suspended) or whose peer may
+ *   not: DRIVER_OK, resume and VRING_ENABLE queue the pass that does the
+ *   waiting work, of either device of a pair.
+ * - Interrupts: vmdev_sim_vq_publish() writes the used index, then a full
+ *   barrier, then reads the driver's NO_INTERRUPT flag; a driver that
+ *   clears the flag, then a barrier, then reads the used index again sees
+ *   our buffers or we see its flag cleared (and signal).
  */
 static void vmdev_sim_work(struct work_struct *work)
 {
@@ -438,13 +472,16 @@ static void vmdev_sim_work(struct work_struct *work)
 	if (second)
 		mutex_lock_nested(&second->lock, SINGLE_DEPTH_NESTING);
 
-	if (vmdev_sim_can_run(sim))
+	if (vmdev_sim_can_run(sim)) {
 		more = sim->type->process(sim, peer && vmdev_sim_can_run(peer) ?
 					       peer : NULL);
+		sim->stats.passes++;
+	}
 	vmdev_sim_notify(sim);
 	if (second)
 		vmdev_sim_notify(peer);
 	more &= vmdev_sim_can_run(sim);
+	sim->stats.requeued += more;
 
 	if (second)
 		mutex_unlock(&second->lock);
@@ -712,6 +749,28 @@ static int vmdev_sim_set_group_asid(struct vhost_mdev_device *vdev, u32 group,
 	return 0;
 }
 
+/* What the worker did: how a stalled data path shows which wake-up it lacks. */
+static int vmdev_sim_stats_show(struct seq_file *s, void *unused)
+{
+	struct vmdev_sim *sim = s->private;
+
+	guard(mutex)(&sim->lock);
+	seq_printf(s, "passes %llu\nrequeued %llu\nwaits %llu\nbroken %llu\n",
+		   sim->stats.passes, sim->stats.requeued, sim->stats.waits,
+		   sim->stats.broken);
+	seq_printf(s, "suppressed %llu\nsuppress_changes %llu\n",
+		   sim->stats.suppressed, sim->stats.suppress_changes);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vmdev_sim_stats);
+
+static void vmdev_sim_debugfs_init(struct vhost_mdev_device *vdev,
+				   struct dentry *dir)
+{
+	debugfs_create_file("sim", 0444, dir, to_vmdev_sim(vdev),
+			    &vmdev_sim_stats_fops);
+}
+
 static const struct vhost_mdev_ops vmdev_sim_ops = {
 	.set_vq_address = vmdev_sim_set_vq_address,
 	.set_vq_num = vmdev_sim_set_vq_num,
@@ -738,6 +797,7 @@ static const struct vhost_mdev_ops vmdev_sim_ops = {
 	.set_config_cb = vmdev_sim_set_config_cb,
 	.get_iova_range = vmdev_sim_get_iova_range,
 	.set_group_asid = vmdev_sim_set_group_asid,
+	.debugfs_init = vmdev_sim_debugfs_init,
 };
 
 static void vmdev_sim_free(struct vmdev_sim *sim)

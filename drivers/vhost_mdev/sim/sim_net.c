@@ -275,8 +275,10 @@ static bool vmdev_sim_net_link(struct vmdev_sim *rsim, u16 rx,
 			ret = vmdev_sim_net_receive(rsim, rx, tnet->bounce, len,
 						    &taken, nrx);
 			/* No receive buffer yet: the frame waits for one. */
-			if (!ret)
+			if (!ret) {
+				rsim->stats.waits++;
 				break;
+			}
 			if (ret < 0 && ret != -E2BIG)
 				return false;
 		}

@@ -14,8 +14,9 @@
  * errors come back on its own write), but it only becomes visible at
  * BATCH_END; an INVALIDATE drops what the batch added so far in its range,
  * and marks the live entries it touches, which stay visible until
- * BATCH_END and go then. A failed BATCH_END leaves the mappings as they
- * were before the batch.
+ * BATCH_END and go then. A BATCH_END that fails changes nothing: the
+ * mappings stay as they were and the batch stays open, to be ended again
+ * (or dropped with the session).
  */
 
 #include <linux/slab.h>
@@ -140,6 +141,7 @@ void vhost_mdev_batch_discard(struct vhost_mdev_device *vdev)
  * become the address space in one step. The new table is built of copies;
  * each pinned run stays owned by one entry: a kept entry's copy, an added
  * entry's copy, or, for what the batch drops, nobody (it is unpinned).
+ * On failure the batch stays as it was, open.
  */
 static int vhost_mdev_batch_commit(struct vhost_mdev_device *vdev)
 {
@@ -183,7 +185,6 @@ static int vhost_mdev_batch_commit(struct vhost_mdev_device *vdev)
 
 err_next:
 	vhost_iotlb_reset(&next);
-	vhost_mdev_batch_discard(vdev);
 	return ret;
 }
 

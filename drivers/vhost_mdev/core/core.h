@@ -91,6 +91,8 @@ struct vhost_mdev_batch {
  *	device was opened (debugfs)
  * @range: the IOVA window
  * @domain: the paging domain of a %VHOST_MDEV_DMA_PLATFORM device
+ * @iommu: what is mapped in @domain, one entry per iommu_map(), each
+ *	unmapped whole; together they map what @iotlb[0] maps
  * @iotlb_lock: writers hold it with @lock held to change any @iotlb, readers
  *	are parents translating IOVAs (vhost_mdev_iotlb_lock())
  * @iotlb: the mappings of each address space; an entry maps a physically
@@ -123,6 +125,7 @@ struct vhost_mdev_core {
 	u64 iotlb_msgs[3];
 	struct vhost_mdev_iova_range range;
 	struct iommu_domain *domain;
+	struct vhost_iotlb iommu;
 	rwlock_t iotlb_lock;
 	struct vhost_iotlb *iotlb;
 	u64 pinned;

@@ -7,9 +7,17 @@
  * (IOVA = guest physical address). The core pins the pages for the long
  * term, accounts them in the owner's pinned_vm (VmPin) against
  * RLIMIT_MEMLOCK as vhost-vdpa does, keeps one IOTLB entry per physically
- * contiguous run of pages, and either maps each run into the device's own
- * IOMMU domain (platform DMA: the IOMMU picks the largest page sizes the run
- * allows) or lets the parent translate through the IOTLB.
+ * contiguous run of pages, and either maps the runs into the device's own
+ * IOMMU domain (platform DMA) or lets the parent translate through the
+ * IOTLB.
+ *
+ * The IOMMU's mappings are kept apart from the address space, in
+ * &vhost_mdev_core.iommu: each is one iommu_map() of a physically contiguous
+ * range (the IOMMU picks the largest page sizes it allows), and is unmapped
+ * whole, never in part, as an IOMMU unmaps a large page whole. When a table
+ * replaces another, a mapping whose every page the new table maps the same
+ * way stays, however differently the new table cuts its entries: a device
+ * using memory that a remap does not change never faults in the middle.
  */
 
 #include <linux/highmem.h>
@@ -46,6 +54,130 @@ static void vhost_mdev_account(struct vhost_mdev_device *vdev, long npages)
 {
 	atomic64_add(npages, &vdev->core->owner->pinned_vm);
 	vdev->core->pinned += npages;
+}
+
+/* Map [@iova, @iova + @size) to @pa in the IOMMU, as one mapping. */
+static int vhost_mdev_iommu_map(struct vhost_mdev_core *core, u64 iova,
+				phys_addr_t pa, u64 size, u32 perm)
+{
+	int ret;
+
+	ret = iommu_map(core->domain, iova, pa, size,
+			vhost_mdev_iommu_prot(perm), GFP_KERNEL_ACCOUNT);
+	if (ret)
+		return ret;
+	ret = vhost_iotlb_add_range(&core->iommu, iova, iova + size - 1, pa,
+				    perm);
+	if (ret)
+		iommu_unmap(core->domain, iova, size);
+	return ret;
+}
+
+/*
+ * Unmap from the IOMMU every mapping that overlaps [@start, @last], whole,
+ * and widen [*@lo, *@hi] to cover them.
+ */
+static void vhost_mdev_iommu_unmap_span(struct vhost_mdev_core *core,
+					u64 start, u64 last, u64 *lo, u64 *hi)
+{
+	struct vhost_iotlb_map *m;
+
+	while ((m = vhost_iotlb_itree_first(&core->iommu, start, last))) {
+		*lo = min(*lo, m->start);
+		*hi = max(*hi, m->last);
+		iommu_unmap(core->domain, m->start, m->size);
+		vhost_iotlb_map_free(&core->iommu, m);
+	}
+}
+
+static void vhost_mdev_iommu_unmap(struct vhost_mdev_core *core, u64 start,
+				   u64 last)
+{
+	u64 lo = U64_MAX, hi = 0;
+
+	vhost_mdev_iommu_unmap_span(core, start, last, &lo, &hi);
+}
+
+/* Does @table map every page of the IOMMU mapping @m as @m does? */
+static bool vhost_mdev_iommu_kept(struct vhost_iotlb *table,
+				  const struct vhost_iotlb_map *m)
+{
+	struct vhost_iotlb_map *e;
+	u64 next = m->start;
+
+	for (e = vhost_iotlb_itree_first(table, m->start, m->last); e;
+	     e = vhost_iotlb_itree_next(e, m->start, m->last)) {
+		if (e->start > next || e->perm != m->perm ||
+		    e->addr + (next - e->start) != m->addr + (next - m->start))
+			return false;
+		if (e->last >= m->last)
+			return true;
+		next = e->last + 1;
+	}
+	return false;
+}
+
+/* Map the parts of entry @e that no IOMMU mapping covers. */
+static int vhost_mdev_iommu_fill_entry(struct vhost_mdev_core *core,
+				       const struct vhost_iotlb_map *e)
+{
+	struct vhost_iotlb_map *m;
+	u64 start = e->start, last;
+	int ret;
+
+	for (;;) {
+		m = vhost_iotlb_itree_first(&core->iommu, start, e->last);
+		if (!m || m->start > start) {
+			last = m ? m->start - 1 : e->last;
+			ret = vhost_mdev_iommu_map(core, start,
+						   e->addr + (start - e->start),
+						   last - start + 1, e->perm);
+			if (ret)
+				return ret;
+		}
+		if (!m || m->last >= e->last)
+			return 0;
+		start = m->last + 1;
+	}
+}
+
+/*
+ * Map into the IOMMU what the entries of @table overlapping [@start, @last]
+ * map and no IOMMU mapping does.
+ */
+static int vhost_mdev_iommu_fill(struct vhost_mdev_core *core,
+				 struct vhost_iotlb *table, u64 start, u64 last)
+{
+	struct vhost_iotlb_map *e;
+	int ret;
+
+	for (e = vhost_iotlb_itree_first(table, start, last); e;
+	     e = vhost_iotlb_itree_next(e, start, last)) {
+		ret = vhost_mdev_iommu_fill_entry(core, e);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Make the IOMMU map what @table maps: unmap each mapping @table does not
+ * keep whole, then map what is missing. A mapping whose every page @table
+ * maps the same way is never unmapped. On failure (-errno of iommu_map())
+ * the IOMMU maps a part of @table, and nothing else.
+ */
+static int vhost_mdev_iommu_sync(struct vhost_mdev_core *core,
+				 struct vhost_iotlb *table)
+{
+	struct vhost_iotlb_map *m, *tmp;
+
+	list_for_each_entry_safe(m, tmp, &core->iommu.list, link) {
+		if (vhost_mdev_iommu_kept(table, m))
+			continue;
+		iommu_unmap(core->domain, m->start, m->size);
+		vhost_iotlb_map_free(&core->iommu, m);
+	}
+	return vhost_mdev_iommu_fill(core, table, 0, U64_MAX);
 }
 
 /* Unpin an accounted run; written pages are dirtied. */
@@ -149,8 +281,7 @@ int vhost_mdev_add_live(struct vhost_mdev_device *vdev, void *arg,
 	int ret;
 
 	if (core->domain) {
-		ret = iommu_map(core->domain, iova, pa, size,
-				vhost_mdev_iommu_prot(perm), GFP_KERNEL_ACCOUNT);
+		ret = vhost_mdev_iommu_map(core, iova, pa, size, perm);
 		if (ret)
 			return ret;
 	}
@@ -160,7 +291,7 @@ int vhost_mdev_add_live(struct vhost_mdev_device *vdev, void *arg,
 	write_unlock(&core->iotlb_lock);
 	if (ret) {
 		if (core->domain)
-			iommu_unmap(core->domain, iova, size);
+			vhost_mdev_iommu_unmap(core, iova, iova + size - 1);
 		return ret;
 	}
 
@@ -203,21 +334,31 @@ void vhost_mdev_unmap_range(struct vhost_mdev_device *vdev, u32 asid,
 	struct vhost_mdev_core *core = vdev->core;
 	struct vhost_iotlb *iotlb = &core->iotlb[asid];
 	struct vhost_iotlb_map *map;
-	u64 iova, size, pa;
+	u64 lo = U64_MAX, hi = 0;
+	u64 size, pa;
 	u32 perm;
 
+	for (map = vhost_iotlb_itree_first(iotlb, start, last);
+	     map && core->domain;
+	     map = vhost_iotlb_itree_next(map, start, last))
+		vhost_mdev_iommu_unmap_span(core, map->start, map->last,
+					    &lo, &hi);
+
 	while ((map = vhost_iotlb_itree_first(iotlb, start, last))) {
-		iova = map->start;
 		size = map->size;
 		pa = map->addr;
 		perm = map->perm;
-		if (core->domain)
-			iommu_unmap(core->domain, iova, size);
 		write_lock(&core->iotlb_lock);
 		vhost_iotlb_map_free(iotlb, map);
 		write_unlock(&core->iotlb_lock);
 		vhost_mdev_unpin(vdev, pa, size, perm);
 	}
+
+	/* What an unmapped IOMMU mapping also covered of the entries left. */
+	if (lo <= hi && vhost_mdev_iommu_fill(core, iotlb, lo, hi))
+		dev_err_ratelimited(&vdev->dev,
+				    "IOVAs near [%#llx, %#llx] could not be mapped again in the IOMMU\n",
+				    lo, hi);
 }
 
 /* Drop every mapping of every address space; caller holds the lock. */
@@ -307,63 +448,6 @@ static void vhost_mdev_iotlb_swap(struct vhost_iotlb *a, struct vhost_iotlb *b)
 	list_splice_init(&tmp, &b->list);
 }
 
-/* The entry of @iotlb that maps exactly what @map does, or NULL. */
-static struct vhost_iotlb_map *vhost_mdev_twin(struct vhost_iotlb *iotlb,
-					       const struct vhost_iotlb_map *map)
-{
-	struct vhost_iotlb_map *t = vhost_iotlb_itree_first(iotlb, map->start,
-							     map->last);
-
-	if (t && t->start == map->start && t->last == map->last &&
-	    t->addr == map->addr && t->perm == map->perm)
-		return t;
-	return NULL;
-}
-
-/*
- * Unmap from the IOMMU the entries of @from that @keep has no twin of, up
- * to @end (all of them when NULL).
- */
-static void vhost_mdev_iommu_unmap_diff(struct vhost_mdev_core *core,
-					struct vhost_iotlb *from,
-					struct vhost_iotlb *keep,
-					struct vhost_iotlb_map *end)
-{
-	struct vhost_iotlb_map *map;
-
-	list_for_each_entry(map, &from->list, link) {
-		if (map == end)
-			break;
-		if (!vhost_mdev_twin(keep, map))
-			iommu_unmap(core->domain, map->start, map->size);
-	}
-}
-
-/*
- * Map into the IOMMU the entries of @to that @have has no twin of: all of
- * them, or none.
- */
-static int vhost_mdev_iommu_map_diff(struct vhost_mdev_core *core,
-				     struct vhost_iotlb *to,
-				     struct vhost_iotlb *have)
-{
-	struct vhost_iotlb_map *map;
-	int ret;
-
-	list_for_each_entry(map, &to->list, link) {
-		if (vhost_mdev_twin(have, map))
-			continue;
-		ret = iommu_map(core->domain, map->start, map->addr, map->size,
-				vhost_mdev_iommu_prot(map->perm),
-				GFP_KERNEL_ACCOUNT);
-		if (ret) {
-			vhost_mdev_iommu_unmap_diff(core, to, have, map);
-			return ret;
-		}
-	}
-	return 0;
-}
-
 /**
  * vhost_mdev_switch_table - make @next the mappings of an address space
  * @vdev: the device
@@ -371,8 +455,9 @@ static int vhost_mdev_iommu_map_diff(struct vhost_mdev_core *core,
  * @next: its new entries
  *
  * In one step, as the readers (parents translating, the IOMMU) see it. A
- * platform device's IOMMU only changes where the tables differ: an entry in
- * both (the same IOVAs, pages and permission) stays mapped throughout, so a
+ * platform device's IOMMU only changes where the tables differ: an IOMMU
+ * mapping whose every page @next maps the same way (the same IOVA, page
+ * and permission) stays throughout, however @next cuts its entries, so a
  * client that maps the same memory again never leaves the device without
  * it. Caller holds &vhost_mdev_core.lock.
  *
@@ -388,10 +473,9 @@ int vhost_mdev_switch_table(struct vhost_mdev_device *vdev, u32 asid,
 
 	lockdep_assert_held(&core->lock);
 	if (core->domain) {
-		vhost_mdev_iommu_unmap_diff(core, live, next, NULL);
-		ret = vhost_mdev_iommu_map_diff(core, next, live);
+		ret = vhost_mdev_iommu_sync(core, next);
 		if (ret) {
-			if (vhost_mdev_iommu_map_diff(core, live, next)) {
+			if (vhost_mdev_iommu_sync(core, live)) {
 				dev_err(&vdev->dev,
 					"the old mappings could not be restored in the IOMMU; dropping them\n");
 				vhost_mdev_unmap_range(vdev, asid, 0, U64_MAX);

@@ -181,6 +181,7 @@ __vhost_mdev_alloc_device(struct mdev_device *mdev,
 	for (i = 0; i < nas; i++)
 		vhost_iotlb_init(&core->iotlb[i], vhost_mdev_max_iotlb_entries,
 				 0);
+	vhost_iotlb_init(&core->iommu, UINT_MAX, 0);
 	vhost_iotlb_init(&core->batch.added, vhost_mdev_max_iotlb_entries, 0);
 	vhost_iotlb_init(&core->batch.dropped, vhost_mdev_max_iotlb_entries, 0);
 	for (i = 0; i < nvqs; i++) {

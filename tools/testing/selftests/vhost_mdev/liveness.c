@@ -82,11 +82,25 @@ struct remapper {
 	long err;		/* the first error */
 };
 
-/* DPDK's remap: one batch, everything invalidated, everything mapped. */
+/* Map @size bytes of @d's memory from @off, at its IOVA plus @off. */
+static long map_part(struct vmdev *d, size_t off, size_t size)
+{
+	return vmdev_iotlb_msg(d->fd, 0, VHOST_IOTLB_UPDATE,
+			       d->opts.iova + off, size,
+			       (uintptr_t)d->mem + off, VHOST_ACCESS_RW);
+}
+
+/*
+ * DPDK's remap: one batch, everything invalidated, everything mapped; as
+ * one range, and every other time as two, cut in the middle (DPDK maps
+ * its memory as contiguous chunks, which grow): the same memory, in
+ * entries of another shape.
+ */
 static void *remap_loop(void *arg)
 {
 	struct remapper *r = arg;
 	struct vmdev *d = r->d;
+	size_t half = d->mem_size / 2 & ~(size_t)(getpagesize() - 1);
 	long n = 0;
 
 	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED) && !n) {
@@ -96,9 +110,9 @@ static void *remap_loop(void *arg)
 			n = vmdev_iotlb_msg(d->fd, 0, VHOST_IOTLB_INVALIDATE, 0,
 					    UINT64_MAX, 0, 0);
 		if (n >= 0)
-			n = vmdev_iotlb_msg(d->fd, 0, VHOST_IOTLB_UPDATE,
-					    d->opts.iova, d->mem_size,
-					    (uintptr_t)d->mem, VHOST_ACCESS_RW);
+			n = map_part(d, 0, r->batches % 2 ? d->mem_size : half);
+		if (n >= 0 && !(r->batches % 2))
+			n = map_part(d, half, d->mem_size - half);
 		if (n >= 0)
 			n = vmdev_iotlb_msg(d->fd, 0, VHOST_IOTLB_BATCH_END, 0,
 					    0, 0, 0);
@@ -171,11 +185,12 @@ FIXTURE_TEARDOWN(pci_liveness)
  * remap_under_traffic on a PCI function, whose DMA goes through the IOMMU:
  * a remap of the same memory must leave the IOMMU mappings alone (no DMA
  * fault, which QEMU would report, and no lost frame) while frames go from
- * A to B.
+ * A to B. In 2 MiB hugepages, where one IOMMU mapping covers a whole page
+ * and the remap cuts it in two.
  */
 TEST_F_TIMEOUT(pci_liveness, remap_under_traffic, 120)
 {
-	struct vmdev_opts o = { .iova = 0x100000 };
+	struct vmdev_opts o = { .iova = 0x100000, .hugepages = true };
 	struct vmdev *a = &self->fns[0].d, *b = &self->fns[1].d;
 	struct remapper r = { .d = a };
 	uint8_t out[FRAME], in[2048];
@@ -183,6 +198,8 @@ TEST_F_TIMEOUT(pci_liveness, remap_under_traffic, 120)
 	pthread_t t;
 	int len;
 
+	if (vmdev_reserve_hugepages(8))
+		SKIP(return, "cannot reserve 2 MiB hugepages");
 	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
 	ASSERT_EQ(0, vmdev_open(b, self->fns[1].node, &o));
 	ASSERT_EQ(0, pthread_create(&t, NULL, remap_loop, &r));

@@ -15,6 +15,8 @@
 #   make fuzz             a long fuzz run (SEED=, CALLS=)
 #   make soak             30 minutes of L2 traffic with resets, remaps and
 #                         mdev re-creation, on the debug kernel (SOAK_S=)
+#   make dpdk-soak        DPDK testpmd, run after run, on the simulator
+#                         (RUNS=100 of SECS=20; VARIANT=sim_crossover, pci)
 #   make lint             checkpatch --strict, sparse, W=1, kernel-doc
 #
 # A plain build installs nothing and needs no root: the kernel headers are
@@ -68,7 +70,7 @@ VMRUN = $(SELFTESTS)/vm/vmrun.py --kernel $(KERNEL) --kimage $(KIMAGE) \
 	--l2-kmods $(L2_KMODS)
 
 .PHONY: all modules kernel selftests tools deps lint check demo fuzz soak \
-	clean distclean help
+	dpdk-soak clean distclean help
 
 all: modules
 	$(Q)if [ -d $(UAPI) ]; then $(MAKE) tools; else \
@@ -117,6 +119,15 @@ fuzz: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --test fuzz --env VMDEV_FUZZ_SEED=$(or $(SEED),1) \
 		--env VMDEV_FUZZ_CALLS=$(or $(CALLS),500000) --timeout 3600
 
+# testpmd io forwarding, RUNS runs of SECS seconds each, on one variant of
+# dpdk.c (sim: each device loops back; sim_crossover; pci).
+DPDK_RUNS = $(or $(RUNS),100)
+DPDK_SECS = $(or $(SECS),20)
+dpdk-soak: $(DEPS_STAMP) modules tools selftests
+	$(Q)$(VMRUN) --test dpdk --args "-v $(or $(VARIANT),sim)" \
+		--env VMDEV_DPDK_RUNS=$(DPDK_RUNS) --env VMDEV_DPDK_SECS=$(DPDK_SECS) \
+		--timeout $$(( $(DPDK_RUNS) * ($(DPDK_SECS) + 15) + 600 ))
+
 clean:
 	$(Q)if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(TOP) clean; fi
 	$(Q)rm -rf $(BUILD)
@@ -125,4 +136,4 @@ distclean: clean
 	$(Q)rm -rf $(CACHE)
 
 help:
-	$(Q)sed -n '3,23p' Makefile | sed 's/^# \{0,1\}//'
+	$(Q)sed -n '3,25p' Makefile | sed 's/^# \{0,1\}//'

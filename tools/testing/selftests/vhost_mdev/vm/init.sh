@@ -14,6 +14,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
+mkdir -p /var && ln -s /run /var/run
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mkdir -p /dev/hugepages
 mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null

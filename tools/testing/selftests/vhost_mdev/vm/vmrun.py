@@ -65,6 +65,12 @@ QEMU_FIRMWARE = ["/usr/share/seabios/bios-256k.bin",
                  "/usr/share/qemu/linuxboot_dma.bin",
                  "/usr/share/qemu/kvmvapic.bin"]
 L2_MODULES = ["virtio_net"]
+# A client nobody here wrote: DPDK's testpmd, with only the plugins its
+# virtio_user over vhost-vdpa needs (EAL loads whatever is in the directory).
+DPDK_TESTPMD = "/usr/bin/dpdk-testpmd"
+DPDK_PLUGIN_DIR = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0"
+DPDK_PLUGINS = ["librte_net_virtio.so.23.0", "librte_bus_vdev.so.23.0",
+                "librte_mempool_ring.so.23.0"]
 # What L2's busybox lacks: ethtool, for the queue pairs.
 L2_BINARIES = ["/usr/sbin/ethtool"]
 
@@ -163,15 +169,27 @@ class Initramfs:
         sh(["depmod", "-b", self.root, self.kver])
         return n, sorted(ours)
 
+    def copy_file_or_link(self, path):
+        """@path as it is: a symlink stays a symlink (DPDK's libraries are
+        links into its plugin directory, and a second copy of one would be
+        loaded twice), down to the file it names."""
+        while os.path.islink(path):
+            dst = os.path.join(self.root, path.lstrip("/"))
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            target = os.readlink(path)
+            if not os.path.lexists(dst):
+                os.symlink(target, dst)
+            path = os.path.join(os.path.dirname(path), target)
+        self.copy(path, path, 0o755)
+
     def add_binary(self, path):
         """A program with every shared library it loads, at their paths."""
-        self.copy(path, path, 0o755)
+        self.copy_file_or_link(path)
         out = subprocess.run(["ldd", path], capture_output=True, text=True)
         for line in out.stdout.splitlines():
             m = re.search(r"(/\S+) \(0x", line)
             if m:
-                lib = os.path.realpath(m.group(1))
-                self.copy(lib, m.group(1), 0o755)
+                self.copy_file_or_link(m.group(1))
 
     def add_l2(self):
         """QEMU, mdevctl and the L2 guest, when the host has them."""
@@ -217,6 +235,16 @@ class Initramfs:
                     os.path.join(base, f))
         sh(["depmod", "-b", l2.root, kver])
         cpio(l2.root, os.path.join(self.root, "usr/share/vmrun/l2/initrd.cpio"))
+        return True
+
+    def add_dpdk(self):
+        """testpmd and the plugins it needs, when the host has them."""
+        plugins = [os.path.join(DPDK_PLUGIN_DIR, p) for p in DPDK_PLUGINS]
+        if not all(os.path.exists(f) for f in [DPDK_TESTPMD] + plugins):
+            return False
+        self.add_binary(DPDK_TESTPMD)
+        for p in plugins:
+            self.add_binary(p)
         return True
 
     def add_tests(self):
@@ -268,6 +296,7 @@ class Initramfs:
             for k, v in machine.guest_facts().items():
                 f.write("%s=%s\n" % (k, shlex.quote(v)))
         self.l2 = self.add_l2()
+        self.add_dpdk()
         image = self.root + ".cpio"
         cpio(self.root, image)
         return image, nmods, ours, tests

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DPDK's testpmd, as a user runs it: virtio_user over two of our devices,
+ * io forwarding in a closed loop (--tx-first puts a burst on each port,
+ * whatever one port receives goes out of the other), statistics every
+ * second. A data path must never stop: each run fails if, once traffic
+ * flows, a one-second period passes without a packet received. Runs are
+ * short and many; VMDEV_DPDK_RUNS and VMDEV_DPDK_SECS make them more and
+ * longer (make dpdk-soak).
+ *
+ * Variants: the simulator looping each device back to itself, the
+ * simulator with crossover=1 (what one transmits the other receives) and
+ * two PCI functions of the test VM (on one hub). Hugepages and testpmd's
+ * defaults, as DPDK is normally run: its memory changes while the ports
+ * start and once more while traffic flows, and each change remaps all of a
+ * device's memory (an IOTLB batch, the queues paused).
+ */
+#include <poll.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "vmdev_test.h"
+
+#define TESTPMD		"/usr/bin/dpdk-testpmd"
+#define SIM		"vhost_mdev_sim"
+/* testpmd's default mbuf pool, 155456 mbufs, takes about 370 MiB. */
+#define HUGEPAGES	300
+/* Periods before the first packet: EAL init and port start under TCG. */
+#define START_PERIODS	3
+
+struct testpmd_run {
+	long pps[256];		/* packets per second received, both ports */
+	int periods;
+	int first;		/* first period with traffic, -1 if none */
+	int stalled;		/* first period without traffic after it */
+};
+
+FIXTURE(dpdk) {
+	struct fn fns[2];
+	char uuid[2][37];
+	char node[2][64];
+	pid_t pid;
+};
+
+FIXTURE_VARIANT(dpdk) {
+	bool pci;
+	const char *sim_params;
+};
+
+FIXTURE_VARIANT_ADD(dpdk, sim) { .sim_params = "" };
+FIXTURE_VARIANT_ADD(dpdk, sim_crossover) { .sim_params = "crossover=1" };
+FIXTURE_VARIANT_ADD(dpdk, pci) { .pci = true };
+
+static long env_long(const char *name, long def, long max)
+{
+	const char *v = getenv(name);
+	long n = v && *v ? strtol(v, NULL, 0) : def;
+
+	return n > 0 && n <= max ? n : def;
+}
+
+FIXTURE_SETUP(dpdk)
+{
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	const char *why;
+	int i;
+
+	memset(self->uuid, 0, sizeof(self->uuid));
+	memset(self->fns, 0, sizeof(self->fns));
+	self->pid = 0;
+	if (access(TESTPMD, X_OK))
+		SKIP(return, "DPDK's testpmd is not in this VM (dpdk-dev)");
+	if (vmdev_reserve_hugepages(HUGEPAGES))
+		SKIP(return, "cannot reserve %d hugepages", HUGEPAGES);
+	if (variant->pci) {
+		i = fns_up(self->fns, &why);
+		if (i == -ENOENT)
+			SKIP(return, "%s", why);
+		ASSERT_EQ(0, i);
+		/* Each device pins all of DPDK's memory: no limit. */
+		ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+		for (i = 0; i < 2; i++)
+			snprintf(self->node[i], sizeof(self->node[i]), "%s",
+				 self->fns[i].node);
+		return;
+	}
+	if (!vmdev_module_installed(SIM))
+		SKIP(return, SIM ".ko is not installed");
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
+	ASSERT_EQ(0, vmdev_unload_parents());
+	ASSERT_EQ(0, vmdev_modprobe_params(SIM, variant->sim_params));
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, vmdev_sim_mdev(self->uuid[i], self->node[i],
+					    sizeof(self->node[i])));
+}
+
+FIXTURE_TEARDOWN(dpdk)
+{
+	int i;
+
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		waitpid(self->pid, NULL, 0);
+	}
+	for (i = 0; i < 2; i++) {
+		if (variant->pci)
+			fn_down(&self->fns[i]);
+		else if (self->uuid[i][0])
+			EXPECT_EQ(0, vmdev_mdev_remove(self->uuid[i]));
+	}
+	if (!variant->pci)
+		vmdev_rmmod(SIM);
+	vmdev_reserve_hugepages(0);
+}
+
+/* "@key <n>" of the device's debugfs file @file, -1 if none. */
+static long dev_stat(const char *node, const char *file, const char *key)
+{
+	char path[128], buf[512], pat[32];
+	const char *v;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/%s",
+		 strrchr(node, '/') + 1, file);
+	snprintf(pat, sizeof(pat), "\n%s ", key);
+	buf[0] = '\n';
+	if (vmdev_read_file(path, buf + 1, sizeof(buf) - 1))
+		return -1;
+	v = strstr(buf, pat);
+	return v ? atol(v + strlen(pat)) : -1;
+}
+
+static long sim_stat(const char *node, const char *key)
+{
+	return dev_stat(node, "sim", key);
+}
+
+static pid_t testpmd_start(char node[2][64], const char *out)
+{
+	char vdev[2][128];
+	pid_t pid;
+	int fd, i;
+
+	for (i = 0; i < 2; i++)
+		snprintf(vdev[i], sizeof(vdev[i]),
+			 "net_virtio_user%d,path=%s,queue_size=256", i,
+			 node[i]);
+	pid = fork();
+	if (pid)
+		return pid;
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		_exit(126);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0)
+		dup2(fd, 0);
+	execl(TESTPMD, TESTPMD, "-l", "0-1", "--no-pci", "--iova-mode=va",
+	      "--vdev", vdev[0], "--vdev", vdev[1], "--", "-a",
+	      "--forward-mode=io", "--tx-first", "--stats-period=1",
+	      "--disable-link-check", (char *)NULL);
+	_exit(127);
+}
+
+/* Wait up to @ms for @pid to exit: its wait status, or -1 still running. */
+static int wait_exit(pid_t pid, int ms)
+{
+	int status;
+
+	for (; ms > 0; ms -= 50) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		usleep(50000);
+	}
+	return -1;
+}
+
+/* The Rx-pps of both ports, period by period, from testpmd's output. */
+static void testpmd_parse(const char *out, struct testpmd_run *run)
+{
+	char line[256];
+	long port[2];
+	int n = 0, i;
+	FILE *f;
+
+	memset(run, 0, sizeof(*run));
+	run->first = -1;
+	run->stalled = -1;
+	f = fopen(out, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) &&
+	       run->periods < (int)ARRAY_SIZE(run->pps)) {
+		if (sscanf(line, " Rx-pps: %ld", &port[n]) != 1)
+			continue;
+		if (++n < 2)
+			continue;
+		n = 0;
+		run->pps[run->periods++] = port[0] + port[1];
+	}
+	fclose(f);
+	for (i = 0; i < run->periods; i++) {
+		if (run->first < 0 && run->pps[i])
+			run->first = i;
+		else if (run->first >= 0 && !run->pps[i] && run->stalled < 0)
+			run->stalled = i;
+	}
+}
+
+static void testpmd_log(struct __test_metadata *_metadata, const char *out)
+{
+	char line[256];
+	FILE *f = fopen(out, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strstr(line, "pps") && !strstr(line, "packets") &&
+		    !strstr(line, "bytes") && !strstr(line, "errors"))
+			TH_LOG("testpmd: %.*s", (int)strcspn(line, "\n"), line);
+	fclose(f);
+}
+
+/*
+ * Run after run of testpmd; in each, traffic starts within START_PERIODS
+ * seconds and never stops for a whole second after that. On the
+ * simulator, no run breaks a device (NEEDS_RESET would stop it silently).
+ */
+TEST_F_TIMEOUT(dpdk, io_forwarding_never_stalls, 7200)
+{
+	long runs = env_long("VMDEV_DPDK_RUNS", 3, 10000);
+	long secs = env_long("VMDEV_DPDK_SECS", 5, 200);
+	const char *out = "/tmp/vmdev-testpmd.out";
+	struct testpmd_run run;
+	long r, total = 0, min_pps = -1, remaps = 0;
+	int status, i;
+
+	for (r = 1; r <= runs; r++) {
+		self->pid = testpmd_start(self->node, out);
+		ASSERT_LT(0, self->pid);
+		status = wait_exit(self->pid, secs * 1000);
+		ASSERT_EQ(-1, status) {
+			testpmd_log(_metadata, out);
+			TH_LOG("run %ld: testpmd exited early (%#x)", r, status);
+		}
+		kill(self->pid, SIGINT);
+		status = wait_exit(self->pid, 30000);
+		ASSERT_NE(-1, status) TH_LOG("run %ld: testpmd ignored SIGINT", r);
+		self->pid = 0;
+		testpmd_parse(out, &run);
+
+		ASSERT_LE(secs - 2, run.periods) {
+			testpmd_log(_metadata, out);
+			TH_LOG("run %ld: %d periods of statistics", r,
+			       run.periods);
+		}
+		ASSERT_TRUE(run.first >= 0 && run.first < START_PERIODS) {
+			testpmd_log(_metadata, out);
+			TH_LOG("run %ld: no traffic in the first %d s", r,
+			       START_PERIODS);
+		}
+		ASSERT_EQ(-1, run.stalled) {
+			for (i = 0; i < run.periods; i++)
+				TH_LOG("run %ld second %d: %ld pps", r, i + 1,
+				       run.pps[i]);
+			if (!variant->pci)
+				TH_LOG("device A: %ld waits, %ld passes, %ld broken",
+				       sim_stat(self->node[0], "waits"),
+				       sim_stat(self->node[0], "passes"),
+				       sim_stat(self->node[0], "broken"));
+		}
+		for (i = run.first; i < run.periods; i++) {
+			total += run.pps[i];
+			if (min_pps < 0 || run.pps[i] < min_pps)
+				min_pps = run.pps[i];
+		}
+		for (i = 0; i < 2; i++) {
+			/* Counted per session: what this run remapped. */
+			remaps += dev_stat(self->node[i], "iotlb_msgs",
+					   "batches");
+			if (!variant->pci)
+				ASSERT_EQ(0, sim_stat(self->node[i], "broken"));
+		}
+	}
+	TH_LOG("%ld runs of %ld s: %ld packets received, slowest second %ld pps, %ld IOTLB batches",
+	       runs, secs, total, min_pps, remaps);
+	if (!variant->pci)
+		TH_LOG("device A: %ld passes, %ld requeued, %ld waits for receive buffers",
+		       sim_stat(self->node[0], "passes"),
+		       sim_stat(self->node[0], "requeued"),
+		       sim_stat(self->node[0], "waits"));
+}
+
+TEST_HARNESS_MAIN

@@ -338,11 +338,11 @@ void vhost_mdev_unmap_range(struct vhost_mdev_device *vdev, u32 asid,
 	u64 size, pa;
 	u32 perm;
 
-	for (map = vhost_iotlb_itree_first(iotlb, start, last);
-	     map && core->domain;
-	     map = vhost_iotlb_itree_next(map, start, last))
-		vhost_mdev_iommu_unmap_span(core, map->start, map->last,
-					    &lo, &hi);
+	if (core->domain)
+		for (map = vhost_iotlb_itree_first(iotlb, start, last); map;
+		     map = vhost_iotlb_itree_next(map, start, last))
+			vhost_mdev_iommu_unmap_span(core, map->start,
+						    map->last, &lo, &hi);
 
 	while ((map = vhost_iotlb_itree_first(iotlb, start, last))) {
 		size = map->size;

@@ -169,21 +169,6 @@ struct snap {
 	char irqs[2048];
 };
 
-static int count_dir(const char *dir)
-{
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	d = opendir(dir);
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /* A whole small file, or "" if it cannot be read. */
 static void slurp(const char *path, char *buf, size_t len)
 {
@@ -237,7 +222,7 @@ static void snap(struct dut *u, struct snap *s)
 	char path[128];
 	uint8_t st;
 
-	s->mdevs = count_dir("/sys/bus/mdev/devices");
+	s->mdevs = vmdev_count_dir("/sys/bus/mdev/devices");
 	s->vmpin = vmdev_vmpin_kb();
 	s->status = -1;
 	if (u->f.d.fd >= 0 && !vmdev_get_status(u->f.d.fd, &st))
@@ -677,7 +662,7 @@ TEST_F_TIMEOUT(fail_nth, sweep, 1800)
 		/* The library unmaps the doorbell check_done() gave it. */
 		teardown(u);
 		ASSERT_EQ(self->pin0, vmdev_vmpin_kb()) TH_LOG("nth %u", nth);
-		ASSERT_EQ(u->pci ? 1 : 0, count_dir("/sys/bus/mdev/devices"))
+		ASSERT_EQ(u->pci ? 1 : 0, vmdev_count_dir("/sys/bus/mdev/devices"))
 			TH_LOG("nth %u: an mdev was left behind", nth);
 		if (left > 0)
 			break;	/* no fault point left to fail */

@@ -279,6 +279,26 @@ TEST_F(pci_fn, msix_vectors)
 }
 
 /*
+ * vmdev_bypass_test's consumer, registered on the eventfd @call: its file
+ * (reading it gives what the consumer saw), or -1.
+ */
+static int bypass_consumer(int call)
+{
+	char fd[16];
+	int cons;
+
+	cons = open("/dev/vmdev-bypass-test", O_RDWR);
+	if (cons < 0)
+		return -1;
+	snprintf(fd, sizeof(fd), "%d", call);
+	if (write(cons, fd, strlen(fd)) != (ssize_t)strlen(fd)) {
+		close(cons);
+		return -1;
+	}
+	return cons;
+}
+
+/*
  * The irq bypass producer of a queue (token: its call eventfd, irq: its
  * MSI-X vector) meets a consumer registered on that eventfd, as KVM's
  * irqfd would with posted interrupts; it leaves before the call eventfd
@@ -289,7 +309,7 @@ TEST_F(pci_fn, irq_bypass_producer)
 {
 	struct vmdev_opts o = { .iova = 0x100000 };
 	struct vmdev *a = &self->fns[0].d;
-	char name[64], log[1024], want[512], fd[16];
+	char name[64], log[1024], want[512];
 	int cons, other, irq;
 	ssize_t n;
 
@@ -303,10 +323,8 @@ TEST_F(pci_fn, irq_bypass_producer)
 	ASSERT_LT(0, irq);
 
 	/* A consumer on the receive queue's call eventfd: connected. */
-	cons = open("/dev/vmdev-bypass-test", O_RDWR);
+	cons = bypass_consumer(a->vqs[0].call_fd);
 	ASSERT_LE(0, cons);
-	snprintf(fd, sizeof(fd), "%d", a->vqs[0].call_fd);
-	ASSERT_EQ((ssize_t)strlen(fd), write(cons, fd, strlen(fd)));
 	/* Another call eventfd, then the first again. */
 	other = eventfd(0, 0);
 	ASSERT_LE(0, other);
@@ -526,7 +544,7 @@ TEST_F(pci_fn, irq_bypass_producer_after_flr)
 {
 	struct vmdev_opts o = { .iova = 0x100000 };
 	struct vmdev *a = &self->fns[0].d;
-	char name[64], log[1024], want[256], fd[16], path[128];
+	char name[64], log[1024], want[256], path[128];
 	uint8_t status;
 	int cons, irq;
 	ssize_t n;
@@ -543,10 +561,8 @@ TEST_F(pci_fn, irq_bypass_producer_after_flr)
 		 self->fns[0].bdf);
 	irq = vmdev_irq_number(name);
 	ASSERT_LT(0, irq);
-	cons = open("/dev/vmdev-bypass-test", O_RDWR);
+	cons = bypass_consumer(a->vqs[0].call_fd);
 	ASSERT_LE(0, cons);
-	snprintf(fd, sizeof(fd), "%d", a->vqs[0].call_fd);
-	ASSERT_EQ((ssize_t)strlen(fd), write(cons, fd, strlen(fd)));
 
 	ASSERT_EQ(0, vmdev_write_file(path, "1"));
 	ASSERT_EQ(0, vmdev_get_status(a->fd, &status));

@@ -369,21 +369,6 @@ static void *create_remove(void *arg)
 	return NULL;
 }
 
-static int count_entries(const char *dir)
-{
-	struct dirent *e;
-	int n = 0;
-	DIR *d;
-
-	d = opendir(dir);
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)))
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
 /*
  * 64 simulator mdevs created and removed by 8 threads at once, three times
  * over: every create and remove succeeds, and afterwards no device, no
@@ -414,7 +399,7 @@ TEST_F_TIMEOUT(mdevs, create_remove_64_in_parallel, 300)
 	if (vmdev_module_loaded("vhost_mdev_sim"))
 		ASSERT_EQ(0, vmdev_rmmod("vhost_mdev_sim"));
 	ASSERT_EQ(0, vmdev_modprobe_params("vhost_mdev_sim", "max_devices=64"));
-	ASSERT_EQ(0, count_entries("/sys/class/vhost-mdev"));
+	ASSERT_EQ(0, vmdev_count_dir("/sys/class/vhost-mdev"));
 
 	start = now_ms();
 	for (i = 0; i < NCREATORS; i++) {
@@ -428,8 +413,8 @@ TEST_F_TIMEOUT(mdevs, create_remove_64_in_parallel, 300)
 	}
 	TH_LOG("%d mdevs created and removed in %llu ms", ROUNDS * NMDEVS,
 	       (unsigned long long)(now_ms() - start));
-	EXPECT_EQ(0, count_entries("/sys/class/vhost-mdev"));
-	EXPECT_EQ(0, count_entries("/sys/bus/mdev/devices"));
+	EXPECT_EQ(0, vmdev_count_dir("/sys/class/vhost-mdev"));
+	EXPECT_EQ(0, vmdev_count_dir("/sys/bus/mdev/devices"));
 	ASSERT_EQ(0, vmdev_type_attr(VMDEV_SIM_PARENT, VMDEV_SIM_NET_TYPE,
 				     "available_instances", buf, sizeof(buf)));
 	EXPECT_STREQ("64", buf);

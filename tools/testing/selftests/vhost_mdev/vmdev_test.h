@@ -279,6 +279,22 @@ static inline const char *vmdev_machine(const char *key, const char *def)
 #define VMDEV_SHARED_GROUP_ID	vmdev_machine("VMRUN_SHARED_GROUP_ID", "1af4:1044")
 #define VMDEV_LEGACY_ID		vmdev_machine("VMRUN_LEGACY_ID", "1af4:1005")
 
+/* How many entries @dir has, not counting hidden ones; -errno. */
+static inline int vmdev_count_dir(const char *dir)
+{
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 /* Up to @max functions of @id (vendor:device, hex), as BDFs; how many. */
 static inline int vmdev_pci_find(const char *id, char bdfs[][16], int max)
 {

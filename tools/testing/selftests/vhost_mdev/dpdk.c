@@ -226,10 +226,38 @@ static void testpmd_log(struct __test_metadata *_metadata, const char *out)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f))
-		if (!strstr(line, "pps") && !strstr(line, "packets") &&
-		    !strstr(line, "bytes") && !strstr(line, "errors"))
+		if (strstr(line, "RX-total") ||
+		    (!strstr(line, "pps") && !strstr(line, "packets") &&
+		     !strstr(line, "bytes") && !strstr(line, "errors")))
 			TH_LOG("testpmd: %.*s", (int)strcspn(line, "\n"), line);
 	fclose(f);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What a failed run looked like: testpmd's words, its seconds, the devices. */
+static void run_log(struct __test_metadata *_metadata, const char *out,
+		    const struct testpmd_run *run, long r, long fwd_ms,
+		    char node[2][64], bool pci)
+{
+	int i;
+
+	testpmd_log(_metadata, out);
+	TH_LOG("run %ld: forwarding for %ld ms, %d periods of statistics", r,
+	       fwd_ms, run->periods);
+	for (i = 0; i < run->periods; i++)
+		TH_LOG("run %ld second %d: %ld pps", r, i + 1, run->pps[i]);
+	for (i = 0; i < 2 && !pci; i++)
+		TH_LOG("device %c: %ld passes, %ld requeued, %ld waits, %ld broken",
+		       'A' + i, sim_stat(node[i], "passes"),
+		       sim_stat(node[i], "requeued"),
+		       sim_stat(node[i], "waits"), sim_stat(node[i], "broken"));
 }
 
 /*
@@ -243,7 +271,7 @@ TEST_F_TIMEOUT(dpdk, io_forwarding_never_stalls, 7200)
 	long secs = env_long("VMDEV_DPDK_SECS", 5, 200);
 	const char *out = "/tmp/vmdev-testpmd.out";
 	struct testpmd_run run;
-	long r, total = 0, min_pps = -1, remaps = 0;
+	long r, total = 0, min_pps = -1, remaps = 0, fwd_ms;
 	int status, i;
 
 	for (r = 1; r <= runs; r++) {
@@ -253,6 +281,7 @@ TEST_F_TIMEOUT(dpdk, io_forwarding_never_stalls, 7200)
 		ASSERT_LT(0, self->pid);
 		/* SECS seconds of forwarding, however long EAL takes. */
 		status = wait_exit(self->pid, START_MS, out, FWD_STARTED);
+		fwd_ms = now_ms();
 		if (status == -1)
 			status = wait_exit(self->pid, secs * 1000, NULL, NULL);
 		ASSERT_EQ(-1, status) {
@@ -262,31 +291,24 @@ TEST_F_TIMEOUT(dpdk, io_forwarding_never_stalls, 7200)
 			       status);
 		}
 		kill(self->pid, SIGINT);
+		fwd_ms = now_ms() - fwd_ms;
 		status = wait_exit(self->pid, 30000, NULL, NULL);
 		ASSERT_NE(-1, status) TH_LOG("run %ld: testpmd ignored SIGINT", r);
 		self->pid = 0;
 		testpmd_parse(out, &run);
 
-		ASSERT_LE(secs - 2, run.periods) {
-			testpmd_log(_metadata, out);
-			TH_LOG("run %ld: %d periods of statistics", r,
-			       run.periods);
-		}
+		ASSERT_LE(secs - 2, run.periods)
+			run_log(_metadata, out, &run, r, fwd_ms, self->node,
+				variant->pci);
 		ASSERT_TRUE(run.first >= 0 && run.first < START_PERIODS) {
-			testpmd_log(_metadata, out);
+			run_log(_metadata, out, &run, r, fwd_ms, self->node,
+				variant->pci);
 			TH_LOG("run %ld: no traffic in the first %d s", r,
 			       START_PERIODS);
 		}
-		ASSERT_EQ(-1, run.stalled) {
-			for (i = 0; i < run.periods; i++)
-				TH_LOG("run %ld second %d: %ld pps", r, i + 1,
-				       run.pps[i]);
-			if (!variant->pci)
-				TH_LOG("device A: %ld waits, %ld passes, %ld broken",
-				       sim_stat(self->node[0], "waits"),
-				       sim_stat(self->node[0], "passes"),
-				       sim_stat(self->node[0], "broken"));
-		}
+		ASSERT_EQ(-1, run.stalled)
+			run_log(_metadata, out, &run, r, fwd_ms, self->node,
+				variant->pci);
 		for (i = run.first; i < run.periods; i++) {
 			total += run.pps[i];
 			if (min_pps < 0 || run.pps[i] < min_pps)

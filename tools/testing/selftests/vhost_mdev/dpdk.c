@@ -4,7 +4,8 @@
  * io forwarding in a closed loop (--tx-first puts a burst on each port,
  * whatever one port receives goes out of the other), statistics every
  * second. A data path must never stop: each run fails if, once traffic
- * flows, a one-second period passes without a packet received. Runs are
+ * flows, a period of statistics (a second; under TCG sometimes two, see
+ * below) passes without a packet received. Runs are
  * short and many; VMDEV_DPDK_RUNS and VMDEV_DPDK_SECS make them more and
  * longer (make dpdk-soak).
  *
@@ -15,7 +16,6 @@
  * start and once more while traffic flows, and each change remaps all of a
  * device's memory (an IOTLB batch, the queues paused).
  */
-#include <poll.h>
 #include <sys/resource.h>
 #include <time.h>
 

@@ -156,6 +156,9 @@ int vmdev_sim_vq_avail(struct vmdev_sim *sim, u16 idx)
 	smp_rmb();
 	n = avail - vq->last_avail;
 	if (n > vq->num) {
+		dev_warn_ratelimited(&sim->vdev.dev,
+				     "vq %u: available index %u, %u taken, %u used, ring of %u\n",
+				     idx, avail, vq->last_avail, vq->used, vq->num);
 		vmdev_sim_broken(sim, idx, "available index ran ahead", -EIO);
 		return -EIO;
 	}

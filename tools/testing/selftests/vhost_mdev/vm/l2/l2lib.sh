@@ -20,6 +20,7 @@ l2_uuids=
 l2_bdfs=
 l2_guests=
 l2_pids=
+l2_last_pid=
 
 say() { echo "${L2_TAG:-l2}: $*"; }
 result() { echo "RESULT $*"; }
@@ -132,12 +133,31 @@ l2_nic() {
 }
 
 # Start L2 guest $1 in the background: kernel command line $2, NICs $3,
-# more QEMU arguments after (L2_SMP: its vCPUs, 1 by default). Its console goes to /tmp/$1.out (and is shown
-# as "  $1| ..."), QEMU's stderr to /tmp/$1.err, its exit status to
-# /tmp/$1.rc when it ends; its QMP monitor listens on /tmp/$1.qmp (the qmp
-# helper talks to it).
+# more QEMU arguments after (L2_SMP: its vCPUs, 1 by default). Its console
+# goes to /tmp/$1.out (and is shown as "  $1| ..."), QEMU's stderr to
+# /tmp/$1.err, its exit status to /tmp/$1.rc when it ends; its QMP monitor
+# listens on /tmp/$1.qmp (the qmp helper talks to it). A kernel panic ends
+# QEMU at once (panic=-1 with -no-reboot).
+#
+# Returns when the guest's /init runs. A guest whose kernel died before
+# that, while QEMU said nothing on stderr, is started again (3 tries in
+# all): no driver of ours ran yet (virtio_net loads from /init), and nested
+# KVM on TCG now and then kills an SMP guest's early boot (an int3 Oops in
+# the kernel's text patching: sched_clock_cpu, seen on the debug L1 kernel).
 l2_start() {
-	name=$1 append=$2 nics=$3
+	for try in 1 2 3; do
+		l2_launch "$@"
+		l2_wait "$1" "^L2: booted=" 120 && return 0
+		[ -s "/tmp/$1.err" ] && return 1
+		say "   $1 died before its /init ran (try $try of 3)"
+		l2_end "$1" 1 > /dev/null
+		wait "$l2_last_pid"
+	done
+	return 1
+}
+
+l2_launch() {
+	name=$1 append="$2 panic=-1" nics=$3
 	shift 3
 	set -- qemu-system-x86_64 -accel kvm -cpu host -m 256M -smp ${L2_SMP:-1} \
 		-nodefaults -display none -no-reboot -serial stdio \
@@ -156,6 +176,7 @@ l2_start() {
 			echo "$line" >> "/tmp/$name.out"
 			echo "  $name| $line"
 		done &
+	l2_last_pid=$!
 	l2_pids="$l2_pids $!"
 	l2_guests="$l2_guests $name"
 	sleep 0.2

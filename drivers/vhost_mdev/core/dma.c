@@ -27,6 +27,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/unaligned.h>
 #include <linux/vhost.h>
 
 #include "core.h"
@@ -681,6 +682,34 @@ void vhost_mdev_iotlb_unlock(struct vhost_mdev_device *vdev)
 EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_unlock);
 
 /*
+ * Copy @n bytes between @buf and @guest, within one page. memcpy() makes
+ * no promise about access sizes: gcc 12 copies a variable 2 bytes as a
+ * byte, then a word, so a driver reading a used index as we write it may
+ * see 0x0000 between 0x00ff and 0x0100, and memcpy_orig() reads one byte
+ * at a time. An aligned 2- or 4-byte copy (a ring index, flags, an event
+ * suppression structure) is therefore one access, as vringh's and a
+ * device's are.
+ */
+static void vhost_mdev_copy_once(void *guest, void *buf, size_t n, bool write)
+{
+	if (n == sizeof(u16) && IS_ALIGNED((unsigned long)guest, n)) {
+		if (write)
+			WRITE_ONCE(*(u16 *)guest, get_unaligned((u16 *)buf));
+		else
+			put_unaligned(READ_ONCE(*(u16 *)guest), (u16 *)buf);
+	} else if (n == sizeof(u32) && IS_ALIGNED((unsigned long)guest, n)) {
+		if (write)
+			WRITE_ONCE(*(u32 *)guest, get_unaligned((u32 *)buf));
+		else
+			put_unaligned(READ_ONCE(*(u32 *)guest), (u32 *)buf);
+	} else if (write) {
+		memcpy(guest, buf, n);
+	} else {
+		memcpy(buf, guest, n);
+	}
+}
+
+/*
  * Copy @len bytes between @buf and guest memory at @iova, which must be
  * mapped with @perm: VHOST_MAP_RO reads guest memory into @buf,
  * VHOST_MAP_WO writes @buf to it. Page by page, each within one entry.
@@ -706,10 +735,7 @@ static int vhost_mdev_iotlb_copy(struct vhost_mdev_device *vdev, u32 asid,
 		off = offset_in_page(pa);
 		n = min3((u64)len, map->last - iova + 1, (u64)(PAGE_SIZE - off));
 		va = kmap_local_page(pfn_to_page(PHYS_PFN(pa)));
-		if (perm == VHOST_MAP_WO)
-			memcpy(va + off, buf, n);
-		else
-			memcpy(buf, va + off, n);
+		vhost_mdev_copy_once(va + off, buf, n, perm == VHOST_MAP_WO);
 		kunmap_local(va);
 		buf += n;
 		iova += n;
@@ -725,6 +751,9 @@ static int vhost_mdev_iotlb_copy(struct vhost_mdev_device *vdev, u32 asid,
  * @dst: where to copy
  * @iova: where from
  * @len: how many bytes
+ *
+ * An aligned 2- or 4-byte read is a single access, never torn by a driver
+ * writing the field meanwhile (a ring index); longer ones are not.
  *
  * Return: 0, -EINVAL for a bad @asid, -EFAULT if part of the range is not
  * mapped readable (some bytes may have been copied).
@@ -743,6 +772,9 @@ EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_read);
  * @iova: where to copy
  * @src: what
  * @len: how many bytes
+ *
+ * An aligned 2- or 4-byte write is a single access: a driver reading the
+ * field meanwhile sees the old value or the new one (a ring index).
  *
  * Return: 0, -EINVAL for a bad @asid, -EFAULT if part of the range is not
  * mapped writable (some bytes may have been copied).

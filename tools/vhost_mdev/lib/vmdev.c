@@ -309,9 +309,15 @@ int vmdev_vq_program(struct vmdev *d, unsigned int idx)
 	};
 	int ret;
 
+	/* Both indices in memory start where the device does. */
+	vq->avail_idx = d->opts.base;
+	vq->last_used = d->opts.base;
+	vq->avail->idx = htole16(d->opts.base);
+	vq->used->idx = htole16(d->opts.base);
 	ret = vmdev_vring_state(d->fd, VHOST_SET_VRING_NUM, idx, vq->num);
 	if (!ret)
-		ret = vmdev_vring_state(d->fd, VHOST_SET_VRING_BASE, idx, 0);
+		ret = vmdev_vring_state(d->fd, VHOST_SET_VRING_BASE, idx,
+					d->opts.base);
 	if (!ret)
 		ret = vmdev_ioctl(d->fd, VHOST_SET_VRING_ADDR, &addr);
 	if (!ret)

@@ -77,6 +77,8 @@ enum vmdev_map {
  * @tx_split: send each packet as two descriptors (header, frame)
  * @tx_no_call: bind no call eventfd to transmit queues (no interrupt)
  * @hold: stop the bring-up just before DRIVER_OK; vmdev_go() goes on
+ * @base: the index every ring starts at (VHOST_SET_VRING_BASE), e.g. near
+ *	a byte boundary or the 16-bit wrap
  */
 struct vmdev_opts {
 	uint64_t features;
@@ -91,6 +93,7 @@ struct vmdev_opts {
 	bool tx_split;
 	bool tx_no_call;
 	bool hold;
+	uint16_t base;
 };
 
 struct vmdev_vq {

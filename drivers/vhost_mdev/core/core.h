@@ -85,6 +85,8 @@ struct vhost_mdev_batch {
  * @minor: the character device's minor
  * @owner: the owner's mm (mmgrab()ed), NULL without an owner
  * @acked_backend: VHOST_SET_BACKEND_FEATURES
+ * @features_mask: the parent's device features this mdev offers (sysfs
+ *	device_features, changed only while the device is not open)
  * @suspended: VHOST_VDPA_SUSPEND succeeded since DRIVER_OK
  * @batch: the IOTLB batch being collected
  * @iotlb_msgs: IOTLB UPDATE, INVALIDATE and committed batches since the
@@ -120,6 +122,7 @@ struct vhost_mdev_core {
 	unsigned int minor;
 	struct mm_struct *owner;
 	u64 acked_backend;
+	u64 features_mask;
 	bool suspended;
 	struct vhost_mdev_batch batch;
 	u64 iotlb_msgs[3];
@@ -147,6 +150,12 @@ extern unsigned int vhost_mdev_max_iotlb_entries;
 static inline bool vhost_mdev_driver_ok(struct vhost_mdev_device *vdev)
 {
 	return vdev->ops->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK;
+}
+
+/* The virtio features the device offers: the parent's, as the mdev's owner chose. */
+static inline u64 vhost_mdev_device_features(struct vhost_mdev_device *vdev)
+{
+	return vdev->ops->get_device_features(vdev) & vdev->core->features_mask;
 }
 
 /* uapi.c */

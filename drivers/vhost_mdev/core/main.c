@@ -169,6 +169,7 @@ __vhost_mdev_alloc_device(struct mdev_device *mdev,
 		goto err_put;
 	core->nvqs = nvqs;
 	core->vdev = vdev;
+	core->features_mask = U64_MAX;
 	vdev->core = core;
 	core->iotlb = kcalloc(nas, sizeof(*core->iotlb), GFP_KERNEL);
 	if (!core->iotlb)
@@ -402,6 +403,53 @@ static ssize_t vhost_mdev_show_description(struct mdev_type *mtype, char *buf)
 					     buf);
 }
 
+static ssize_t device_features_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct vhost_mdev_device *vdev = dev_get_drvdata(dev);
+
+	guard(mutex)(&vdev->core->lock);
+	return sysfs_emit(buf, "0x%016llx\n", vhost_mdev_device_features(vdev));
+}
+
+/*
+ * Offer fewer of the parent's features, as vdpa's device_features does: a
+ * client that cannot take some (QEMU's x-svq=on refuses to start on a
+ * device offering features it cannot shadow) gets an mdev without them.
+ * A subset of the parent's features that keeps VERSION_1 and
+ * ACCESS_PLATFORM, written while nobody has the device open.
+ */
+static ssize_t device_features_store(struct device *dev,
+				     struct device_attribute *attr,
+				     const char *buf, size_t count)
+{
+	struct vhost_mdev_device *vdev = dev_get_drvdata(dev);
+	u64 offered = vdev->ops->get_device_features(vdev);
+	u64 needed = offered & (BIT_ULL(VIRTIO_F_VERSION_1) |
+				BIT_ULL(VIRTIO_F_ACCESS_PLATFORM));
+	u64 features;
+	int ret;
+
+	ret = kstrtou64(buf, 0, &features);
+	if (ret)
+		return ret;
+	if ((features & ~offered) || (features & needed) != needed)
+		return -EINVAL;
+
+	guard(mutex)(&vdev->core->lock);
+	if (vdev->core->opened)
+		return -EBUSY;
+	vdev->core->features_mask = features;
+	return count;
+}
+static DEVICE_ATTR_RW(device_features);
+
+static struct attribute *vhost_mdev_mdev_attrs[] = {
+	&dev_attr_device_features.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(vhost_mdev_mdev);
+
 static struct mdev_driver vhost_mdev_driver = {
 	.device_api = VHOST_MDEV_DEVICE_API_STRING,
 	.probe = vhost_mdev_probe,
@@ -412,6 +460,7 @@ static struct mdev_driver vhost_mdev_driver = {
 		.name = "vhost_mdev",
 		.owner = THIS_MODULE,
 		.mod_name = KBUILD_MODNAME,
+		.dev_groups = vhost_mdev_mdev_groups,
 	},
 };
 

@@ -178,7 +178,7 @@ static long vhost_mdev_get_features(struct vhost_mdev_device *vdev,
 				    struct vhost_mdev_vq *vq,
 				    void __user *argp)
 {
-	return vhost_mdev_put_u64(vdev->ops->get_device_features(vdev), argp);
+	return vhost_mdev_put_u64(vhost_mdev_device_features(vdev), argp);
 }
 
 static long vhost_mdev_set_features(struct vhost_mdev_device *vdev,
@@ -192,7 +192,7 @@ static long vhost_mdev_set_features(struct vhost_mdev_device *vdev,
 	/* Negotiated features are fixed until the next reset. */
 	if (vdev->ops->get_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK)
 		return -EBUSY;
-	if (features & ~vdev->ops->get_device_features(vdev))
+	if (features & ~vhost_mdev_device_features(vdev))
 		return -EINVAL;
 	return vdev->ops->set_driver_features(vdev, features) ? -EINVAL : 0;
 }

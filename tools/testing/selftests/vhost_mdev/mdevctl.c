@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Debian's mdevctl (1.2.0) against our parents: types with their
- * descriptions and instances, start/list/stop of a transient device, and a
- * defined (persistent) one started by UUID.
+ * descriptions and instances, start/list/stop of a transient device, a
+ * defined (persistent) one started by UUID, and one with an attribute
+ * (device_features) that mdevctl writes at start.
  */
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -128,6 +129,55 @@ TEST_F(mdevctl, define_then_start)
 	ASSERT_EQ(0, mdevctl(self->out, sizeof(self->out),
 			     MDEVCTL " list -d"));
 	EXPECT_EQ(NULL, strstr(self->out, self->uuid));
+}
+
+/*
+ * A defined device with a device_features attribute: mdevctl writes it at
+ * each start, and the device offers no more (MQ taken out here).
+ */
+TEST_F(mdevctl, device_features_attribute)
+{
+	char path[128], buf[32];
+	uint64_t all, less;
+
+	ASSERT_EQ(0, mdevctl(self->out, sizeof(self->out),
+			     MDEVCTL " start -p vhost_mdev_sim -t " SIM_TYPE
+			     " -u %s", self->uuid)) TH_LOG("%s", self->out);
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/device_features",
+		 self->uuid);
+	ASSERT_EQ(0, vmdev_read_file(path, buf, sizeof(buf)));
+	all = strtoull(buf, NULL, 0);
+	ASSERT_TRUE(all & (1ULL << VIRTIO_NET_F_MQ)) TH_LOG("%s", buf);
+	less = all & ~(1ULL << VIRTIO_NET_F_MQ);
+	ASSERT_EQ(0, mdevctl(self->out, sizeof(self->out),
+			     MDEVCTL " stop -u %s", self->uuid));
+
+	ASSERT_EQ(0, mdevctl(self->out, sizeof(self->out),
+			     MDEVCTL " define -p vhost_mdev_sim -t " SIM_TYPE
+			     " -u %s", self->uuid)) TH_LOG("%s", self->out);
+	ASSERT_EQ(0, mdevctl(self->out, sizeof(self->out),
+			     MDEVCTL " modify -u %s --addattr=device_features --value=%#llx",
+			     self->uuid,
+			     (unsigned long long)less)) TH_LOG("%s", self->out);
+	ASSERT_EQ(0, mdevctl(self->out, sizeof(self->out),
+			     MDEVCTL " start -u %s", self->uuid))
+		TH_LOG("%s", self->out);
+	ASSERT_EQ(0, vmdev_read_file(path, buf, sizeof(buf)));
+	EXPECT_EQ(less, strtoull(buf, NULL, 0)) TH_LOG("%s", buf);
+	ASSERT_EQ(0, mdevctl(self->out, sizeof(self->out),
+			     MDEVCTL " stop -u %s", self->uuid));
+
+	/* A value the device refuses: mdevctl's start fails, nothing stays. */
+	ASSERT_EQ(0, mdevctl(self->out, sizeof(self->out),
+			     MDEVCTL " modify -u %s --delattr",
+			     self->uuid)) TH_LOG("%s", self->out);
+	ASSERT_EQ(0, mdevctl(self->out, sizeof(self->out),
+			     MDEVCTL " modify -u %s --addattr=device_features --value=0x1",
+			     self->uuid)) TH_LOG("%s", self->out);
+	EXPECT_NE(0, mdevctl(self->out, sizeof(self->out),
+			     MDEVCTL " start -u %s", self->uuid));
+	TH_LOG("mdevctl start with device_features=0x1: %s", self->out);
+	EXPECT_FALSE(mdev_active(self->uuid));
 }
 
 /* The PCI parent when its functions are here: start, list, stop. */

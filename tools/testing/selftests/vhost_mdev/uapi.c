@@ -210,6 +210,86 @@ TEST_F(uapi, features)
 	EXPECT_EQ(0, io(self->fd, VHOST_SET_BACKEND_FEATURES, &backend));
 }
 
+/* Write @val to the mdev's device_features; 0 or -errno. */
+static int write_mask(const char *uuid, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/device_features",
+		 uuid);
+	return vmdev_write_file(path, val);
+}
+
+/* The mdev's device_features, or 0 when it cannot be read. */
+static uint64_t read_mask(const char *uuid)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/device_features",
+		 uuid);
+	return vmdev_read_file(path, buf, sizeof(buf)) ? 0 :
+	       strtoull(buf, NULL, 0);
+}
+
+static int write_mask_u64(const char *uuid, uint64_t features)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%#llx", (unsigned long long)features);
+	return write_mask(uuid, val);
+}
+
+/*
+ * The mdev's device_features: what VHOST_GET_FEATURES offers, and a subset
+ * the owner may choose while the device is closed; a feature taken out can
+ * no longer be negotiated. VERSION_1 and ACCESS_PLATFORM stay; nothing
+ * the parent lacks comes in; a refused write changes nothing.
+ */
+TEST_F(uapi, device_features_attribute)
+{
+	uint64_t offered, less, f;
+
+	ASSERT_EQ(0, io(self->fd, VHOST_GET_FEATURES, &offered));
+	EXPECT_EQ(offered, read_mask(self->uuid));
+	less = offered & ~(F(VIRTIO_NET_F_MQ) | F(VIRTIO_NET_F_MRG_RXBUF));
+	ASSERT_NE(offered, less);
+	/* Not while the device is open. */
+	EXPECT_EQ(-EBUSY, write_mask_u64(self->uuid, less));
+	EXPECT_EQ(offered, read_mask(self->uuid));
+
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+	EXPECT_EQ(-EINVAL, write_mask_u64(self->uuid, less |
+					  F(VIRTIO_F_RING_PACKED)));
+	EXPECT_EQ(-EINVAL, write_mask_u64(self->uuid,
+					  less & ~F(VIRTIO_F_VERSION_1)));
+	EXPECT_EQ(-EINVAL, write_mask_u64(self->uuid,
+					  less & ~F(VIRTIO_F_ACCESS_PLATFORM)));
+	EXPECT_EQ(-EINVAL, write_mask(self->uuid, "mq"));
+	EXPECT_EQ(-EINVAL, write_mask(self->uuid, "\n"));
+	EXPECT_EQ(offered, read_mask(self->uuid));
+	ASSERT_EQ(0, write_mask_u64(self->uuid, less));
+	EXPECT_EQ(less, read_mask(self->uuid));
+
+	self->fd = open(self->node, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, io(self->fd, VHOST_GET_FEATURES, &f));
+	EXPECT_EQ(less, f);
+	ASSERT_EQ(0, io(self->fd, VHOST_SET_OWNER, NULL));
+	f = less | F(VIRTIO_NET_F_MQ);
+	EXPECT_EQ(-EINVAL, io(self->fd, VHOST_SET_FEATURES, &f));
+	EXPECT_EQ(0, negotiate(self->fd, less));
+
+	/* Back to all of them, the device closed again. */
+	ASSERT_EQ(0, close(self->fd));
+	ASSERT_EQ(0, write_mask_u64(self->uuid, offered));
+	EXPECT_EQ(offered, read_mask(self->uuid));
+	self->fd = open(self->node, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, io(self->fd, VHOST_GET_FEATURES, &f));
+	EXPECT_EQ(offered, f);
+}
+
 /* A device that cannot work with the features leaves FEATURES_OK clear. */
 TEST_F(uapi, features_ok_refused)
 {

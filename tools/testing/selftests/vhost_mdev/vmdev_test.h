@@ -550,17 +550,23 @@ static inline int vmdev_bus_write(void *page, uint16_t val)
 #define VMDEV_SCENARIOS		"/usr/share/vmrun/l2/"
 
 /*
- * Run scenario @script (with @arg, or none), showing its output as it
- * comes and keeping it in @out; its exit status (or -errno). A "VMRUN:"
- * line it prints reaches the runner.
+ * Run scenario @script (with the arguments in @args, separated by spaces,
+ * or none), showing its output as it comes and keeping it in @out; its exit
+ * status (or -errno). A "VMRUN:" line it prints reaches the runner.
  */
-static inline int vmdev_scenario(const char *script, const char *arg,
+static inline int vmdev_scenario(const char *script, const char *args,
 				 char *out, size_t len)
 {
-	int pipefd[2], status;
+	char words[128], *argv[8] = { (char *)script };
+	int pipefd[2], status, argc = 1;
 	size_t got = 0;
 	ssize_t n;
 	pid_t pid;
+
+	snprintf(words, sizeof(words), "%s", args ? args : "");
+	for (argv[argc] = strtok(words, " "); argv[argc] && argc < 6;)
+		argv[++argc] = strtok(NULL, " ");
+	argv[argc] = NULL;
 
 	fflush(stdout);
 	if (pipe(pipefd))
@@ -572,7 +578,7 @@ static inline int vmdev_scenario(const char *script, const char *arg,
 		dup2(pipefd[1], 1);
 		dup2(pipefd[1], 2);
 		close(pipefd[0]);
-		execl(script, script, arg, (char *)NULL);
+		execv(script, argv);
 		_exit(127);
 	}
 	close(pipefd[1]);

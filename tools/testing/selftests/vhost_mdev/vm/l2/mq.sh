@@ -12,6 +12,11 @@
 L2_TAG=mq
 . /usr/share/vmrun/l2/l2lib.sh
 
+# --svq: QEMU's shadow virtqueue (x-svq=on) relays the rings, the control
+# queue's too.
+svq=
+[ "${1:-}" = --svq ] && svq=",x-svq=on"
+
 say "1. two crossed-over simulator devices, two queue pairs each"
 rmmod vhost_mdev_sim 2>/dev/null
 run modprobe vhost_mdev_sim crossover=1 pairs=2 || fail "modprobe vhost_mdev_sim"
@@ -19,7 +24,7 @@ trap 'l2_cleanup; rmmod vhost_mdev_sim 2>/dev/null' EXIT
 new_mdev vhost_mdev_sim vhost_mdev_sim-net
 node_a=$NODE
 new_mdev vhost_mdev_sim vhost_mdev_sim-net
-mq="queues=2"
+mq="queues=2$svq"
 nics="-netdev type=vhost-vdpa,vhostdev=$node_a,id=n0,$mq -device virtio-net-pci,netdev=n0,mq=on,vectors=6,mac=52:54:00:12:34:56,disable-legacy=on,page-per-vq=on,romfile="
 nics="$nics -netdev type=vhost-vdpa,vhostdev=$NODE,id=n1,$mq -device virtio-net-pci,netdev=n1,mq=on,vectors=6,mac=52:54:00:12:34:57,disable-legacy=on,page-per-vq=on,romfile="
 

@@ -14,6 +14,10 @@
 #   --sim    two vhost_mdev_sim devices crossed over (what one sends the
 #            other receives), both given to L2, each interface in its own
 #            network namespace there.
+#   --svq    (with either) QEMU's shadow virtqueue, -netdev ...,x-svq=on:
+#            QEMU relays every buffer between L2's rings and the device's.
+#            QEMU 7.2 refuses a device offering features it cannot shadow,
+#            so the mdev offers fewer (its device_features attribute).
 #
 # Exit status 0 when L2 reached its peer.
 
@@ -21,7 +25,13 @@ L2_TAG=pingbulk
 . /usr/share/vmrun/l2/l2lib.sh
 
 sim=0
-[ "${1:-}" = --sim ] && sim=1
+for arg in "$@"; do
+	case "$arg" in
+	--sim) sim=1 ;;
+	--svq) L2_NETDEV_OPTS=",x-svq=on" ;;
+	*) fail "usage: pingbulk.sh [--sim] [--svq]" ;;
+	esac
+done
 L1_IP=10.0.0.1
 L2_IP=10.0.0.2
 BULK_MB=8
@@ -43,6 +53,7 @@ if [ $sim = 0 ]; then
 	say "3. mdevctl: the types on offer, then an mdev"
 	mdevctl types | sed 's/^/    /'
 	new_mdev "$1" vhost_mdev_pci-net
+	[ -n "${L2_NETDEV_OPTS:-}" ] && svq_features "$UUID"
 	nics=$(l2_nic "$NODE" n0 52:54:00:12:34:56)
 	extra=
 else

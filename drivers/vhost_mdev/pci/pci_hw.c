@@ -231,10 +231,22 @@ int vmdev_pci_hw_probe(struct vmdev_pci *fn)
 		dev_err(dev, "does not offer VIRTIO_F_VERSION_1\n");
 		goto err_remove;
 	}
+	/*
+	 * Count the queues with every offered feature accepted: QEMU's
+	 * virtio-net has the queues of its pairs beyond the first only while
+	 * VIRTIO_NET_F_MQ is negotiated (num_queues reads 3 after a driver
+	 * that did not take it). The reset after the queues are read undoes
+	 * the negotiation.
+	 */
+	vp_modern_set_status(vp, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+			     VIRTIO_CONFIG_S_DRIVER);
+	vp_modern_set_features(vp, fn->features);
+	vp_modern_set_status(vp, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+			     VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
 	fn->nvqs = vp_modern_get_num_queues(vp);
 	if (!fn->nvqs) {
 		dev_err(dev, "has no virtqueue\n");
-		goto err_remove;
+		goto err_reset;
 	}
 	fn->config_size = vp->device ? min_t(size_t, vp->device_len,
 					     PAGE_SIZE) : 0;
@@ -242,7 +254,7 @@ int vmdev_pci_hw_probe(struct vmdev_pci *fn)
 	ret = -ENOMEM;
 	fn->hwq = devm_kcalloc(dev, fn->nvqs, sizeof(*fn->hwq), GFP_KERNEL);
 	if (!fn->hwq)
-		goto err_remove;
+		goto err_reset;
 	for (i = 0; i < fn->nvqs; i++) {
 		fn->hwq[i].size_max = vp_modern_get_queue_size(vp, i);
 		fn->hwq[i].notify = vp_modern_map_vq_notify(vp, i,
@@ -253,6 +265,9 @@ int vmdev_pci_hw_probe(struct vmdev_pci *fn)
 			goto err_unmap;
 		}
 	}
+	ret = vmdev_pci_reset_function(vp);
+	if (ret)
+		goto err_unmap;
 	vmdev_pci_notify_window(fn);
 	vmdev_pci_foreign_windows(fn);
 	for (i = 0; i < fn->nvqs; i++)
@@ -263,6 +278,8 @@ int vmdev_pci_hw_probe(struct vmdev_pci *fn)
 
 err_unmap:
 	vmdev_pci_unmap_doorbells(fn);
+err_reset:
+	vmdev_pci_reset_function(vp);
 err_remove:
 	vp_modern_remove(vp);
 	return ret;

@@ -466,7 +466,7 @@ def qemu_cmd(args, image, workdir, attempt):
     else:
         cmd += ["-serial", "file:" + console, "-serial", "stdio"]
     cmd += shlex.split(args.qemu_args)
-    return cmd, console
+    return machine.in_netns(cmd), console
 
 
 def qmp_path(workdir):
@@ -611,6 +611,16 @@ def main():
     for kv in args.env:
         k, _, v = kv.partition("=")
         conf[k] = v
+    why = machine.net_up("vmrun-%d" % os.getpid())
+    try:
+        return run_vm(args, conf, why)
+    finally:
+        machine.net_down()
+
+
+def run_vm(args, conf, why):
+    """Build the guest, boot it, judge the run (@why: why the functions
+    have one queue pair, or None)."""
     tests = [os.path.basename(t) for t in args.test]
     ir = Initramfs(args, os.path.join(args.workdir, "initramfs"))
     image, nmods, ours, tests = ir.build(tests, conf)
@@ -619,6 +629,9 @@ def main():
     if not args.script:
         log("%d test file%s: %s" % (len(tests), "" if len(tests) == 1 else
                                     "s", " ".join(tests)))
+    if why:
+        log("the functions have one queue pair: no multi-queue taps (%s)" %
+            why)
     log("booting; console log: %s" % os.path.join(args.workdir, "console.log"))
 
     for attempt in (1, 2):

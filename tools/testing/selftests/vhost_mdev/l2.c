@@ -130,18 +130,23 @@ static bool vq_called(const char *vqs, int vq)
  * hung), ethtool -L switches the pairs down to 1 and back with traffic at
  * each step, and the vCPUs' traffic goes through both pairs: the guest
  * kicks every queue, and the device interrupts on both receive queues.
+ * On the PCI parent the function has two pairs when the runner gave the
+ * functions multi-queue taps, and the peer is the other function. With
+ * x-svq too (pci_svq) it is not run here: see the skip.
  */
 TEST_F_TIMEOUT(l2, multiqueue, 600)
 {
-	char tx[64], rx[64], vqs[256];
+	char tx[64], rx[64], vqs[256], args[16];
 
 	if (!variant->sim &&
 	    atoi(vmdev_machine("VMRUN_ACCEL_PAIRS", "1")) < 2)
-		SKIP(return, "this machine's accelerator functions have one queue pair");
-	if (!variant->sim)
-		SKIP(return, "no multiqueue scenario for the PCI parent yet");
-	EXPECT_EQ(0, vmdev_scenario(VMDEV_SCENARIOS "mq.sh",
-				    variant->svq ? "--svq" : NULL, self->out,
+		SKIP(return, "the functions have one queue pair: no multi-queue taps");
+	/* Hung once in 7 runs (vCPU 0 stalled after its first ping). */
+	if (!variant->sim && variant->svq)
+		SKIP(return, "PCI, x-svq, mq=on: a hang not diagnosed yet");
+	snprintf(args, sizeof(args), "%s%s", variant->sim ? "" : "--pci ",
+		 variant->svq ? "--svq" : "");
+	EXPECT_EQ(0, vmdev_scenario(VMDEV_SCENARIOS "mq.sh", args, self->out,
 				    sizeof(self->out)));
 	EXPECT_EQ(NULL, strstr(self->out, "RESULT error="));
 	EXPECT_EQ(0, vmdev_result_num(self->out, "qemu_rc"));

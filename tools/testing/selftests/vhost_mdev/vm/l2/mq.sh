@@ -1,36 +1,67 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# mq.sh: a multiqueue guest. Two crossed-over simulator devices (two queue
-# pairs and a control queue each) are given to a stock QEMU KVM guest with
-# two vCPUs as -netdev vhost-vdpa,queues=2 and -device virtio-net-pci,mq=on;
-# the second NIC is the peer, in a network namespace of L2. L2's virtio_net
-# must bring both pairs up (its control-queue command answered), switch
-# them with ethtool -L down to 1 and back, and send from each vCPU on its
-# own queue. The l2 selftest judges the RESULT lines.
+# mq.sh [--pci] [--svq]: a multiqueue guest. A stock QEMU KVM guest with
+# two vCPUs gets a device with two queue pairs and a control queue as
+# -netdev vhost-vdpa,queues=2 and -device virtio-net-pci,mq=on. L2's
+# virtio_net must bring both pairs up (its control-queue command
+# answered), switch them with ethtool -L down to 1 and back, pinging the
+# peer at each step, and send from each vCPU on its own queue. The l2
+# selftest judges the RESULT lines.
+#
+#   default  two crossed-over simulator devices, both in L2: the second
+#            NIC is the peer, in a network namespace of L2.
+#   --pci    the first accelerator function (two queue pairs when the
+#            runner gave the functions multi-queue taps) bound to
+#            vhost_mdev_pci; the peer is the second, which the L1 kernel's
+#            virtio-net driver runs, across the hub.
+#   --svq    QEMU's shadow virtqueue (x-svq=on) relays the rings, the
+#            control queue's too.
 
 L2_TAG=mq
 . /usr/share/vmrun/l2/l2lib.sh
 
-# --svq: QEMU's shadow virtqueue (x-svq=on) relays the rings, the control
-# queue's too.
-svq=
-[ "${1:-}" = --svq ] && svq=",x-svq=on"
-
-say "1. two crossed-over simulator devices, two queue pairs each"
-rmmod vhost_mdev_sim 2>/dev/null
-run modprobe vhost_mdev_sim crossover=1 pairs=2 || fail "modprobe vhost_mdev_sim"
-trap 'l2_cleanup; rmmod vhost_mdev_sim 2>/dev/null' EXIT
-new_mdev vhost_mdev_sim vhost_mdev_sim-net
-node_a=$NODE
-new_mdev vhost_mdev_sim vhost_mdev_sim-net
+pci=0 svq=
+for arg in "$@"; do
+	case "$arg" in
+	--pci) pci=1 ;;
+	--svq) svq=",x-svq=on" ;;
+	*) fail "usage: mq.sh [--pci] [--svq]" ;;
+	esac
+done
 mq="queues=2$svq"
-nics="-netdev type=vhost-vdpa,vhostdev=$node_a,id=n0,$mq -device virtio-net-pci,netdev=n0,mq=on,vectors=6,mac=52:54:00:12:34:56,disable-legacy=on,page-per-vq=on,romfile="
-nics="$nics -netdev type=vhost-vdpa,vhostdev=$NODE,id=n1,$mq -device virtio-net-pci,netdev=n1,mq=on,vectors=6,mac=52:54:00:12:34:57,disable-legacy=on,page-per-vq=on,romfile="
+nic="-device virtio-net-pci,mq=on,vectors=6,disable-legacy=on,page-per-vq=on,romfile="
+
+if [ $pci = 1 ]; then
+	set -- $(accel_fns)
+	[ $# -ge 2 ] || fail "needs two accelerator functions"
+	say "1. function $1 to vhost_mdev_pci; its peer $2, the L1 kernel's virtio-net"
+	bind_fn "$1"
+	nb=$(fn_netdev "$2")
+	ip addr flush dev "$nb"
+	run ip addr add 10.0.0.1/24 dev "$nb"
+	run ip link set "$nb" up
+	new_mdev "$1" vhost_mdev_pci-net
+	[ -n "$svq" ] && svq_features "$UUID"
+	node_a=$NODE
+	nics="-netdev type=vhost-vdpa,vhostdev=$node_a,id=n0,$mq $nic,netdev=n0,mac=52:54:00:12:34:56"
+	pair=
+else
+	say "1. two crossed-over simulator devices, two queue pairs each"
+	rmmod vhost_mdev_sim 2>/dev/null
+	run modprobe vhost_mdev_sim crossover=1 pairs=2 || fail "modprobe vhost_mdev_sim"
+	trap 'l2_cleanup; rmmod vhost_mdev_sim 2>/dev/null' EXIT
+	new_mdev vhost_mdev_sim vhost_mdev_sim-net
+	node_a=$NODE
+	new_mdev vhost_mdev_sim vhost_mdev_sim-net
+	nics="-netdev type=vhost-vdpa,vhostdev=$node_a,id=n0,$mq $nic,netdev=n0,mac=52:54:00:12:34:56"
+	nics="$nics -netdev type=vhost-vdpa,vhostdev=$NODE,id=n1,$mq $nic,netdev=n1,mac=52:54:00:12:34:57"
+	pair=" l2.pair=1"
+fi
 
 say "2. the guest: two vCPUs, multiqueue NICs"
 kvm_ready
-L2_SMP=2 l2_start l2 "console=ttyS0 quiet l2.ip=10.0.0.2/24 l2.peer=10.0.0.1 l2.pings=3 l2.pair=1 l2.mq=1" "$nics"
+L2_SMP=2 l2_start l2 "console=ttyS0 quiet l2.ip=10.0.0.2/24 l2.peer=10.0.0.1 l2.pings=3 l2.mq=1$pair" "$nics"
 l2_wait l2 "^L2: done" 240
 rc=$(l2_end l2 60)
 errs=$(l2_stderr l2)

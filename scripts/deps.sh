@@ -19,7 +19,7 @@ PACKAGES=(
 	build-essential libc6-dev make gcc kmod xz-utils rsync cpio
 	busybox-static qemu-system-x86 ipxe-qemu seabios
 	sparse perl python3 flex bison libelf-dev libssl-dev bc
-	mdevctl iproute2 ethtool dpdk-dev librte-net-virtio23
+	mdevctl iproute2 procps ethtool dpdk-dev librte-net-virtio23
 )
 
 say() { printf 'deps: %s\n' "$*" >&2; }

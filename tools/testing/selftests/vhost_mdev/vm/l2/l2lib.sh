@@ -162,7 +162,12 @@ l2_start() {
 		l2_launch "$@"
 		l2_wait "$1" "^L2: booted=" 120 && return 0
 		[ -s "/tmp/$1.err" ] && return 1
-		say "   $1 died before its /init ran (try $try of 3)"
+		if [ -e "/tmp/$1.rc" ]; then
+			why="QEMU exited $(cat "/tmp/$1.rc")"
+		else
+			why="no /init in 120 s"
+		fi
+		say "   $1 died before its /init ran ($why; try $try of 3)"
 		l2_end "$1" 1 > /dev/null
 		wait "$l2_last_pid"
 	done

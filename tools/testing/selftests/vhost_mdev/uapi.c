@@ -210,14 +210,19 @@ TEST_F(uapi, features)
 	EXPECT_EQ(0, io(self->fd, VHOST_SET_BACKEND_FEATURES, &backend));
 }
 
+/* The path of mdev @uuid's device_features attribute, in @path. */
+static const char *mask_path(char path[128], const char *uuid)
+{
+	snprintf(path, 128, "/sys/bus/mdev/devices/%s/device_features", uuid);
+	return path;
+}
+
 /* Write @val to the mdev's device_features; 0 or -errno. */
 static int write_mask(const char *uuid, const char *val)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/device_features",
-		 uuid);
-	return vmdev_write_file(path, val);
+	return vmdev_write_file(mask_path(path, uuid), val);
 }
 
 /* The mdev's device_features, or 0 when it cannot be read. */
@@ -225,9 +230,7 @@ static uint64_t read_mask(const char *uuid)
 {
 	char path[128], buf[32];
 
-	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/device_features",
-		 uuid);
-	return vmdev_read_file(path, buf, sizeof(buf)) ? 0 :
+	return vmdev_read_file(mask_path(path, uuid), buf, sizeof(buf)) ? 0 :
 	       strtoull(buf, NULL, 0);
 }
 

@@ -30,10 +30,7 @@ cycles=0
 set -- $(accel_fns)
 [ $# -ge 2 ] || { echo "VMRUN: script-failed needs two accelerator functions"; exit 1; }
 bdf_a=$1
-nb=$(fn_netdev "$2")
-ip addr flush dev "$nb"
-ip addr add $L1_IP/24 dev "$nb"
-ip link set "$nb" up
+peer_up "$2" $L1_IP
 kvm_ready
 say "rounds of ${STREAM} s of traffic, the NIC reset every ${CYCLE} s, for ${SOAK_S:-1800} s"
 

@@ -31,10 +31,7 @@ bdf_b=$2
 setup() {
 	bind_fn "$bdf_a"
 	new_mdev "$bdf_a" vhost_mdev_pci-net
-	nb=$(fn_netdev "$bdf_b")
-	ip addr flush dev "$nb"
-	ip addr add $L1_IP/24 dev "$nb"
-	ip link set "$nb" up
+	peer_up "$bdf_b" $L1_IP
 }
 
 say "1. function $bdf_a (QEMU id $id_a) to vhost_mdev_pci, an L2 guest on it"

@@ -92,6 +92,15 @@ fn_netdev() {
 	fail "no netdev on $1"
 }
 
+# Function $1, run by the L1 kernel's virtio-net, as the peer at address
+# $2 (a /24): sets nb, its netdev.
+peer_up() {
+	nb=$(fn_netdev "$1")
+	ip addr flush dev "$nb"
+	run ip addr add "$2/24" dev "$nb"
+	run ip link set "$nb" up
+}
+
 # mdevctl start on parent $1, type $2: sets UUID and NODE (/dev/...).
 new_mdev() {
 	UUID=$(cat /proc/sys/kernel/random/uuid)
@@ -139,10 +148,11 @@ irqfd_trace_count() {
 	grep -c irqfd_wakeup $TRACE/trace
 }
 
-# The "-netdev ... -device ..." of an L2 NIC on node $1 (id $2, MAC $3);
-# L2_NETDEV_OPTS is appended to the -netdev options (",x-svq=on").
+# The "-netdev ... -device ..." of an L2 NIC on node $1 (id $2, MAC $3),
+# $4 appended to the -device options (",mq=on,vectors=6"); L2_NETDEV_OPTS
+# is appended to the -netdev options (",queues=2", ",x-svq=on").
 l2_nic() {
-	echo "-netdev type=vhost-vdpa,vhostdev=$1,id=$2${L2_NETDEV_OPTS:-} -device virtio-net-pci,netdev=$2,mac=$3,disable-legacy=on,page-per-vq=on,romfile="
+	echo "-netdev type=vhost-vdpa,vhostdev=$1,id=$2${L2_NETDEV_OPTS:-} -device virtio-net-pci,netdev=$2,mac=$3,disable-legacy=on,page-per-vq=on,romfile=${4:-}"
 }
 
 # Start L2 guest $1 in the background: kernel command line $2, NICs $3,

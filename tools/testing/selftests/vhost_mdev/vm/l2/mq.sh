@@ -21,30 +21,27 @@
 L2_TAG=mq
 . /usr/share/vmrun/l2/l2lib.sh
 
-pci=0 svq=
+pci=0 svq=0
+L2_NETDEV_OPTS=",queues=2"
 for arg in "$@"; do
 	case "$arg" in
 	--pci) pci=1 ;;
-	--svq) svq=",x-svq=on" ;;
+	--svq) svq=1 L2_NETDEV_OPTS="$L2_NETDEV_OPTS,x-svq=on" ;;
 	*) fail "usage: mq.sh [--pci] [--svq]" ;;
 	esac
 done
-mq="queues=2$svq"
-nic="-device virtio-net-pci,mq=on,vectors=6,disable-legacy=on,page-per-vq=on,romfile="
+mq=",mq=on,vectors=6"
 
 if [ $pci = 1 ]; then
 	set -- $(accel_fns)
 	[ $# -ge 2 ] || fail "needs two accelerator functions"
 	say "1. function $1 to vhost_mdev_pci; its peer $2, the L1 kernel's virtio-net"
 	bind_fn "$1"
-	nb=$(fn_netdev "$2")
-	ip addr flush dev "$nb"
-	run ip addr add 10.0.0.1/24 dev "$nb"
-	run ip link set "$nb" up
+	peer_up "$2" 10.0.0.1
 	new_mdev "$1" vhost_mdev_pci-net
-	[ -n "$svq" ] && svq_features "$UUID"
+	[ $svq = 1 ] && svq_features "$UUID"
 	node_a=$NODE
-	nics="-netdev type=vhost-vdpa,vhostdev=$node_a,id=n0,$mq $nic,netdev=n0,mac=52:54:00:12:34:56"
+	nics=$(l2_nic "$node_a" n0 52:54:00:12:34:56 "$mq")
 	pair=
 else
 	say "1. two crossed-over simulator devices, two queue pairs each"
@@ -54,8 +51,7 @@ else
 	new_mdev vhost_mdev_sim vhost_mdev_sim-net
 	node_a=$NODE
 	new_mdev vhost_mdev_sim vhost_mdev_sim-net
-	nics="-netdev type=vhost-vdpa,vhostdev=$node_a,id=n0,$mq $nic,netdev=n0,mac=52:54:00:12:34:56"
-	nics="$nics -netdev type=vhost-vdpa,vhostdev=$NODE,id=n1,$mq $nic,netdev=n1,mac=52:54:00:12:34:57"
+	nics="$(l2_nic "$node_a" n0 52:54:00:12:34:56 "$mq") $(l2_nic "$NODE" n1 52:54:00:12:34:57 "$mq")"
 	pair=" l2.pair=1"
 fi
 

@@ -45,10 +45,7 @@ if [ $sim = 0 ]; then
 	bind_fn "$1"
 	bdf_b=$2
 	say "2. its peer across the hub: function $bdf_b, the L1 kernel's virtio-net"
-	nb=$(fn_netdev "$bdf_b")
-	ip addr flush dev "$nb"
-	run ip addr add $L1_IP/24 dev "$nb"
-	run ip link set "$nb" up
+	peer_up "$bdf_b" $L1_IP
 
 	say "3. mdevctl: the types on offer, then an mdev"
 	mdevctl types | sed 's/^/    /'

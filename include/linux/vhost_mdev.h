@@ -68,6 +68,20 @@ enum vhost_mdev_dma_model {
 };
 
 /**
+ * enum vhost_mdev_log_model - how the guest pages a device writes are logged
+ *	during a live migration (VHOST_F_LOG_ALL)
+ * @VHOST_MDEV_LOG_NONE: they cannot be: the core does not offer
+ *	VHOST_F_LOG_ALL, and QEMU blocks migration.
+ * @VHOST_MDEV_LOG_IOTLB_WRITES: a %VHOST_MDEV_DMA_TRANSLATE device that
+ *	writes guest memory only with vhost_mdev_iotlb_write(), which logs
+ *	every write in address space 0 while the client asks for it.
+ */
+enum vhost_mdev_log_model {
+	VHOST_MDEV_LOG_NONE,
+	VHOST_MDEV_LOG_IOTLB_WRITES,
+};
+
+/**
  * struct vhost_mdev_ops - what the core asks of an accelerator device
  *
  * Every op is mandatory unless marked optional. The core calls them with its
@@ -106,6 +120,11 @@ enum vhost_mdev_dma_model {
  *	negative errno when it has none. Asked right after DRIVER_OK is set
  *	and the answer must hold until the next reset; the core registers an
  *	irq bypass producer for it and unregisters it before resetting.
+ * @stop_vq: optional; stop processing a virtqueue until the next @reset,
+ *	with nothing in flight: every buffer taken is used. Asked for a running
+ *	queue's VHOST_GET_VRING_BASE, which then reports with @get_vq_state
+ *	where it stopped (QEMU asks so while it stops a VM, for all but the
+ *	last of its vhost devices, before it resets the device).
  * @get_vq_size: optional; the largest size of one virtqueue, when it differs
  *	from @get_vq_num_max.
  * @get_vq_group: optional, mandatory when @ngroups > 1; the group of a
@@ -171,6 +190,7 @@ struct vhost_mdev_ops {
 	int (*get_vq_notification)(struct vhost_mdev_device *vdev, u16 idx,
 				   struct vhost_mdev_notify_area *area);
 	int (*get_vq_irq)(struct vhost_mdev_device *vdev, u16 idx);
+	void (*stop_vq)(struct vhost_mdev_device *vdev, u16 idx);
 	u16 (*get_vq_size)(struct vhost_mdev_device *vdev, u16 idx);
 	u32 (*get_vq_group)(struct vhost_mdev_device *vdev, u16 idx);
 	u32 (*get_vq_desc_group)(struct vhost_mdev_device *vdev, u16 idx);
@@ -214,6 +234,8 @@ struct vhost_mdev_ops {
  * @dma_dev: the device that does the DMA (%VHOST_MDEV_DMA_PLATFORM)
  * @ops: the accelerator's operations
  * @dma_model: how the device reaches guest memory
+ * @log_model: how its writes are logged for live migration; the parent sets
+ *	it before its @create returns (default: %VHOST_MDEV_LOG_NONE)
  * @nvqs: number of virtqueues
  * @ngroups: number of virtqueue groups
  * @nas: number of address spaces
@@ -228,6 +250,7 @@ struct vhost_mdev_device {
 	struct device *dma_dev;
 	const struct vhost_mdev_ops *ops;
 	enum vhost_mdev_dma_model dma_model;
+	enum vhost_mdev_log_model log_model;
 	u32 nvqs;
 	u32 ngroups;
 	u32 nas;
@@ -269,12 +292,17 @@ struct vhost_mdev_parent_ops {
  * @types: the mdev types offered; the driver sets each one's sysfs_name
  *	(the type directory becomes "<driver>-<sysfs_name>") and pretty_name
  * @ntypes: how many
+ * @mdev_groups: optional, set by the driver before registering; sysfs
+ *	attributes of each of its mdevs (/sys/bus/mdev/devices/<uuid>/), whose
+ *	drvdata is the &struct vhost_mdev_device: what an administrator sets
+ *	up before a client opens the device (vhost_mdev_while_closed())
  */
 struct vhost_mdev_parent {
 	struct mdev_parent mdev_parent;
 	const struct vhost_mdev_parent_ops *ops;
 	struct mdev_type **types;
 	unsigned int ntypes;
+	const struct attribute_group **mdev_groups;
 };
 
 int vhost_mdev_register_parent(struct vhost_mdev_parent *parent,
@@ -320,6 +348,9 @@ __vhost_mdev_alloc_device(struct mdev_device *mdev,
 								      member))))
 
 void vhost_mdev_put_device(struct vhost_mdev_device *vdev);
+int vhost_mdev_while_closed(struct vhost_mdev_device *vdev,
+			    int (*fn)(struct vhost_mdev_device *vdev, void *arg),
+			    void *arg);
 
 void vhost_mdev_iotlb_lock(struct vhost_mdev_device *vdev);
 void vhost_mdev_iotlb_unlock(struct vhost_mdev_device *vdev);

@@ -47,10 +47,13 @@ struct vmdev_sim;
  * @process: one bounded pass over the queues of @sim, which runs, and of
  *	the peer, which is @sim itself, or with crossover the device it is
  *	crossed over with when that one runs too, else NULL (then only @sim's
- *	own queues: nothing crosses over). Both device locks held; return
- *	true when work is left for another pass
+ *	own queues: nothing crosses over; on a hub, what @sim sends goes to
+ *	the others with vmdev_sim_hub_deliver()). Both device locks held;
+ *	return true when work is left for another pass
  * @set_config: optional (read-only configuration without it); a driver
  *	writes @len bytes at @offset (bounds checked): keep what it may write
+ * @mdev_groups: optional; sysfs attributes of each device's mdev, for what
+ *	an administrator sets before a client opens it (a MAC address)
  */
 struct vmdev_sim_type {
 	const char *name;
@@ -71,6 +74,7 @@ struct vmdev_sim_type {
 	bool (*process)(struct vmdev_sim *sim, struct vmdev_sim *peer);
 	void (*set_config)(struct vmdev_sim *sim, unsigned int offset,
 			   const void *buf, unsigned int len);
+	const struct attribute_group **mdev_groups;
 };
 
 /**
@@ -78,12 +82,15 @@ struct vmdev_sim_type {
  * @max_devices: how many may exist at once
  * @crossover: join devices in pairs, in creation order: @process gets the
  *	peer, and nothing moves until both run
+ * @hub: put all the devices on one segment, as QEMU's hub does: what one
+ *	sends, every other that runs gets (not with @crossover)
  * @iova_first: first IOVA the devices accept
  * @iova_last: last IOVA the devices accept
  */
 struct vmdev_sim_settings {
 	unsigned int max_devices;
 	bool crossover;
+	bool hub;
 	u64 iova_first;
 	u64 iova_last;
 };
@@ -95,6 +102,8 @@ struct vmdev_sim_settings {
  * @device: IOVA of the device (used) ring
  * @num: size, a power of two
  * @ready: enabled by the driver
+ * @stopped: stopped by VHOST_GET_VRING_BASE while the device ran, until the
+ *	next reset
  * @last_avail: next available entry the device takes
  * @used: next used index the device publishes
  * @cb: the core's callback for used buffers
@@ -107,6 +116,7 @@ struct vmdev_sim_vq {
 	u64 device;
 	u32 num;
 	bool ready;
+	bool stopped;
 	u16 last_avail;
 	u16 used;
 	struct vhost_mdev_callback cb;
@@ -155,6 +165,8 @@ struct vmdev_sim_parent;
  * @suppressed: publications of used buffers the driver wanted no interrupt
  *	for (VRING_AVAIL_F_NO_INTERRUPT)
  * @suppress_changes: times a driver set or cleared that flag
+ * @dropped: what a hub could not deliver to this device (no receive
+ *	buffer, or one too small)
  *
  * Protected by &vmdev_sim.lock; read in debugfs ("sim").
  */
@@ -165,6 +177,7 @@ struct vmdev_sim_stats {
 	u64 broken;
 	u64 suppressed;
 	u64 suppress_changes;
+	u64 dropped;
 };
 
 /**
@@ -176,6 +189,8 @@ struct vmdev_sim_stats {
  *	stable MAC address)
  * @peer: the device crossed over with this one, else NULL; protected by
  *	the parent's pair lock
+ * @node: in the parent's list of devices (a hub's segment), under the pair
+ *	lock
  * @lock: serialises the ops and the worker; protects everything below
  * @work: the worker, queued by kicks
  * @status: virtio device status
@@ -196,6 +211,7 @@ struct vmdev_sim {
 	const struct vmdev_sim_type *type;
 	unsigned int instance;
 	struct vmdev_sim *peer;
+	struct list_head node;
 	struct mutex lock;	/* ops vs worker; see above */
 	struct work_struct work;
 	u8 status;
@@ -210,10 +226,10 @@ struct vmdev_sim {
 	struct vmdev_sim_stats stats;
 };
 
-/* Enabled, and sized: a queue the device may use. */
+/* Enabled, sized and not stopped: a queue the device may use. */
 static inline bool vmdev_sim_vq_usable(const struct vmdev_sim_vq *vq)
 {
-	return vq->ready && vq->num;
+	return vq->ready && vq->num && !vq->stopped;
 }
 
 struct vmdev_sim_parent *
@@ -234,5 +250,8 @@ int vmdev_sim_chain_write(struct vmdev_sim *sim, u16 idx,
 			  const void *buf, u32 len);
 void vmdev_sim_broken(struct vmdev_sim *sim, u16 idx, const char *why,
 		      int err);
+void vmdev_sim_hub_deliver(struct vmdev_sim *sim,
+			   void (*deliver)(struct vmdev_sim *to, void *arg),
+			   void *arg);
 
 #endif /* _LINUX_VHOST_MDEV_SIM_H */

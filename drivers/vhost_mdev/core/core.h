@@ -12,6 +12,7 @@
 #include <linux/poll.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
+#include <linux/vhost.h>
 #include <linux/vhost_iotlb.h>
 #include <linux/vhost_mdev.h>
 #include <linux/virtio_config.h>
@@ -23,6 +24,9 @@
  * @num: size set by VHOST_SET_VRING_NUM, 0 until then
  * @base: the index VHOST_GET_VRING_BASE reports while the device does not
  *	run: set by VHOST_SET_VRING_BASE, captured at reset and suspend
+ * @desc: the descriptor area's IOVA, as VHOST_SET_VRING_ADDR last set it
+ * @driver: the driver area's
+ * @device: the device area's
  * @notify: the doorbell, asked of the parent once at creation
  * @kick_ctx: the kick eventfd, NULL when unbound
  * @kick_wqh: the wait queue @kick_wait sits on
@@ -43,6 +47,9 @@ struct vhost_mdev_vq {
 	u16 idx;
 	u32 num;
 	u32 base;
+	u64 desc;
+	u64 driver;
+	u64 device;
 	struct vhost_mdev_notify_area notify;
 	struct eventfd_ctx *kick_ctx;
 	wait_queue_head_t *kick_wqh;
@@ -74,6 +81,21 @@ struct vhost_mdev_batch {
 };
 
 /**
+ * struct vhost_mdev_log - the client's dirty log, pinned
+ * @uaddr: where it is in the owner's memory (VHOST_SET_LOG_BASE)
+ * @bytes: how many of its bytes are pinned: a bit for every page that
+ *	address space 0 mapped writable when it was pinned
+ * @npages: pages pinned, accounted in the owner's pinned_vm
+ * @pages: them
+ */
+struct vhost_mdev_log {
+	u64 uaddr;
+	u64 bytes;
+	unsigned long npages;
+	struct page *pages[] __counted_by(npages);
+};
+
+/**
  * struct vhost_mdev_core - the core's state of one device
  * @vdev: the device
  * @cdev: its character device, /dev/vhost-mdev-N
@@ -87,6 +109,14 @@ struct vhost_mdev_batch {
  * @acked_backend: VHOST_SET_BACKEND_FEATURES
  * @features_mask: the parent's device features this mdev offers (sysfs
  *	device_features, changed only while the device is not open)
+ * @log_offered: VHOST_F_LOG_ALL is offered when the parent can log (sysfs
+ *	dirty_log, changed only while the device is not open)
+ * @log_all: the client acked VHOST_F_LOG_ALL; written with @iotlb_lock
+ *	held for writing too
+ * @log: the dirty log (VHOST_SET_LOG_BASE), NULL without one; written with
+ *	@iotlb_lock held for writing too
+ * @logged: pages logged since the device was opened (debugfs)
+ * @log_misses: writes beyond what @log covers, not logged (debugfs)
  * @suspended: VHOST_VDPA_SUSPEND succeeded since DRIVER_OK
  * @batch: the IOTLB batch being collected
  * @iotlb_msgs: IOTLB UPDATE, INVALIDATE and committed batches since the
@@ -123,6 +153,11 @@ struct vhost_mdev_core {
 	struct mm_struct *owner;
 	u64 acked_backend;
 	u64 features_mask;
+	bool log_offered;
+	bool log_all;
+	struct vhost_mdev_log *log;
+	atomic64_t logged;
+	atomic64_t log_misses;
 	bool suspended;
 	struct vhost_mdev_batch batch;
 	u64 iotlb_msgs[3];
@@ -156,6 +191,14 @@ static inline bool vhost_mdev_driver_ok(struct vhost_mdev_device *vdev)
 static inline u64 vhost_mdev_device_features(struct vhost_mdev_device *vdev)
 {
 	return vdev->ops->get_device_features(vdev) & vdev->core->features_mask;
+}
+
+/* The VHOST_* features (beyond the virtio ones) the device offers. */
+static inline u64 vhost_mdev_vhost_features(struct vhost_mdev_device *vdev)
+{
+	if (vdev->log_model != VHOST_MDEV_LOG_NONE && vdev->core->log_offered)
+		return BIT_ULL(VHOST_F_LOG_ALL);
+	return 0;
 }
 
 /* uapi.c */
@@ -197,6 +240,14 @@ enum { VHOST_MDEV_UPDATES, VHOST_MDEV_INVALIDATES, VHOST_MDEV_BATCHES };
 
 ssize_t vhost_mdev_write_iter(struct kiocb *iocb, struct iov_iter *from);
 void vhost_mdev_batch_discard(struct vhost_mdev_device *vdev);
+
+/* log.c */
+long vhost_mdev_set_log_base(struct vhost_mdev_device *vdev, u64 uaddr);
+int vhost_mdev_log_cover(struct vhost_mdev_device *vdev);
+void vhost_mdev_log_all(struct vhost_mdev_device *vdev, bool on);
+void vhost_mdev_log_drop(struct vhost_mdev_device *vdev);
+void vhost_mdev_log_write(struct vhost_mdev_core *core, u64 iova, u64 len);
+void vhost_mdev_log_debugfs(struct vhost_mdev_device *vdev);
 
 /* vq.c */
 void vhost_mdev_vq_init(struct vhost_mdev_vq *vq);

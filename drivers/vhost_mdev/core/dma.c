@@ -556,6 +556,8 @@ long vhost_mdev_set_mem_table(struct vhost_mdev_device *vdev,
 		ret = vhost_mdev_switch_table(vdev, 0, &staged);
 	/* The new entries on failure, the old ones on success. */
 	vhost_mdev_free_range(vdev, &staged, 0, U64_MAX);
+	if (!ret)
+		vhost_mdev_log_cover(vdev);
 
 out_free:
 	kfree(regions);
@@ -737,6 +739,8 @@ static int vhost_mdev_iotlb_copy(struct vhost_mdev_device *vdev, u32 asid,
 		va = kmap_local_page(pfn_to_page(PHYS_PFN(pa)));
 		vhost_mdev_copy_once(va + off, buf, n, perm == VHOST_MAP_WO);
 		kunmap_local(va);
+		if (perm == VHOST_MAP_WO && !asid)
+			vhost_mdev_log_write(core, iova, n);
 		buf += n;
 		iova += n;
 		len -= n;
@@ -774,7 +778,9 @@ EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_read);
  * @len: how many bytes
  *
  * An aligned 2- or 4-byte write is a single access: a driver reading the
- * field meanwhile sees the old value or the new one (a ring index).
+ * field meanwhile sees the old value or the new one (a ring index). While
+ * the client logs (VHOST_F_LOG_ALL), a write to address space 0 sets the
+ * dirty bit of each page it touched, after the data.
  *
  * Return: 0, -EINVAL for a bad @asid, -EFAULT if part of the range is not
  * mapped writable (some bytes may have been copied).

@@ -279,6 +279,9 @@ ssize_t vhost_mdev_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	}
 
 	ret = vhost_mdev_iotlb_msg(vdev, asid, msg);
+	/* A log being written covers what address space 0 maps now. */
+	if (!ret && !asid)
+		vhost_mdev_log_cover(vdev);
 
 out_unlock:
 	mutex_unlock(&core->lock);

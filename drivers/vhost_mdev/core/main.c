@@ -170,6 +170,7 @@ __vhost_mdev_alloc_device(struct mdev_device *mdev,
 	core->nvqs = nvqs;
 	core->vdev = vdev;
 	core->features_mask = U64_MAX;
+	core->log_offered = true;
 	vdev->core = core;
 	core->iotlb = kcalloc(nas, sizeof(*core->iotlb), GFP_KERNEL);
 	if (!core->iotlb)
@@ -211,6 +212,33 @@ void vhost_mdev_put_device(struct vhost_mdev_device *vdev)
 	put_device(&vdev->dev);
 }
 EXPORT_SYMBOL_GPL(vhost_mdev_put_device);
+
+/**
+ * vhost_mdev_while_closed - change a device that no client has open
+ * @vdev: the device
+ * @fn: what to do; nobody can open the device meanwhile
+ * @arg: for @fn
+ *
+ * For a parent's sysfs attribute that changes what a client will find
+ * (configuration space, a MAC address).
+ *
+ * Return: what @fn returned, -EBUSY (@fn not called) while the device is
+ * open, -ENODEV when the mdev is going away.
+ */
+int vhost_mdev_while_closed(struct vhost_mdev_device *vdev,
+			    int (*fn)(struct vhost_mdev_device *vdev, void *arg),
+			    void *arg)
+{
+	struct vhost_mdev_core *core = vdev->core;
+
+	guard(mutex)(&core->lock);
+	if (core->dead)
+		return -ENODEV;
+	if (core->opened)
+		return -EBUSY;
+	return fn(vdev, arg);
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_while_closed);
 
 static int vhost_mdev_vqs_show(struct seq_file *s, void *unused)
 {
@@ -287,6 +315,10 @@ static int vhost_mdev_register(struct vhost_mdev_device *vdev)
 	struct vhost_mdev_core *core = vdev->core;
 	int minor, ret;
 
+	/* Only writes through vhost_mdev_iotlb_write() can be logged. */
+	if (vdev->log_model == VHOST_MDEV_LOG_IOTLB_WRITES &&
+	    vdev->dma_model != VHOST_MDEV_DMA_TRANSLATE)
+		return -EINVAL;
 	ret = vhost_mdev_get_doorbells(vdev);
 	if (ret)
 		return ret;
@@ -319,6 +351,7 @@ static int vhost_mdev_register(struct vhost_mdev_device *vdev)
 			    &vhost_mdev_mappings_fops);
 	debugfs_create_file("iotlb_msgs", 0444, core->debugfs, vdev,
 			    &vhost_mdev_iotlb_msgs_fops);
+	vhost_mdev_log_debugfs(vdev);
 	if (vdev->ops->debugfs_init)
 		vdev->ops->debugfs_init(vdev, core->debugfs);
 	return 0;
@@ -373,6 +406,16 @@ static int vhost_mdev_probe(struct mdev_device *mdev)
 	}
 
 	dev_set_drvdata(&mdev->dev, vdev);
+	if (parent->mdev_groups) {
+		ret = sysfs_create_groups(&mdev->dev.kobj, parent->mdev_groups);
+		if (ret) {
+			dev_set_drvdata(&mdev->dev, NULL);
+			vhost_mdev_unregister(vdev);
+			parent->ops->remove(parent, vdev);
+			put_device(&vdev->dev);
+			return ret;
+		}
+	}
 	return 0;
 }
 
@@ -381,6 +424,8 @@ static void vhost_mdev_remove(struct mdev_device *mdev)
 	struct vhost_mdev_parent *parent = to_vhost_mdev_parent(mdev->type);
 	struct vhost_mdev_device *vdev = dev_get_drvdata(&mdev->dev);
 
+	if (parent->mdev_groups)
+		sysfs_remove_groups(&mdev->dev.kobj, parent->mdev_groups);
 	vhost_mdev_unregister(vdev);
 	parent->ops->remove(parent, vdev);
 	put_device(&vdev->dev);
@@ -444,8 +489,45 @@ static ssize_t device_features_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(device_features);
 
+static ssize_t dirty_log_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct vhost_mdev_device *vdev = dev_get_drvdata(dev);
+
+	guard(mutex)(&vdev->core->lock);
+	return sysfs_emit(buf, "%d\n", !!vhost_mdev_vhost_features(vdev));
+}
+
+/*
+ * Offer VHOST_F_LOG_ALL (1, the default where the parent can log: QEMU can
+ * migrate the VM) or hide it (0: what QEMU 7.2's x-svq=on needs, which
+ * refuses a device offering it), while nobody has the device open.
+ */
+static ssize_t dirty_log_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	struct vhost_mdev_device *vdev = dev_get_drvdata(dev);
+	bool on;
+	int ret;
+
+	ret = kstrtobool(buf, &on);
+	if (ret)
+		return ret;
+	if (on && vdev->log_model == VHOST_MDEV_LOG_NONE)
+		return -EOPNOTSUPP;
+
+	guard(mutex)(&vdev->core->lock);
+	if (vdev->core->opened)
+		return -EBUSY;
+	vdev->core->log_offered = on;
+	return count;
+}
+static DEVICE_ATTR_RW(dirty_log);
+
 static struct attribute *vhost_mdev_mdev_attrs[] = {
 	&dev_attr_device_features.attr,
+	&dev_attr_dirty_log.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(vhost_mdev_mdev);

@@ -94,6 +94,8 @@ static int vhost_mdev_reset(struct vhost_mdev_device *vdev)
 	core->suspended = false;
 	for (i = 0; i < vdev->nvqs; i++)
 		core->vqs[i].num = 0;
+	/* The features went, VHOST_F_LOG_ALL with them, and the log. */
+	vhost_mdev_log_all(vdev, false);
 	vhost_mdev_rebind_callbacks(vdev);
 	return ret;
 }
@@ -121,6 +123,7 @@ void vhost_mdev_session_stop(struct vhost_mdev_device *vdev)
 	vhost_mdev_config_release(vdev);
 	vhost_mdev_batch_discard(vdev);
 	vhost_mdev_unmap_all(vdev);
+	vhost_mdev_log_drop(vdev);
 	if (core->owner) {
 		mmdrop(core->owner);
 		core->owner = NULL;
@@ -157,9 +160,21 @@ static long vhost_mdev_reset_owner(struct vhost_mdev_device *vdev,
 	return 0;
 }
 
-/* No dirty logging (yet): say so rather than pretend. */
-static long vhost_mdev_set_log(struct vhost_mdev_device *vdev,
-			       struct vhost_mdev_vq *vq, void __user *argp)
+/* The dirty log: log.c. */
+static long vhost_mdev_set_log_base_ioctl(struct vhost_mdev_device *vdev,
+					  struct vhost_mdev_vq *vq,
+					  void __user *argp)
+{
+	u64 uaddr;
+
+	if (copy_from_user(&uaddr, argp, sizeof(uaddr)))
+		return -EFAULT;
+	return vhost_mdev_set_log_base(vdev, uaddr);
+}
+
+/* A log written through a file descriptor is vhost-user's, not ours. */
+static long vhost_mdev_set_log_fd(struct vhost_mdev_device *vdev,
+				  struct vhost_mdev_vq *vq, void __user *argp)
 {
 	return -EOPNOTSUPP;
 }
@@ -178,23 +193,38 @@ static long vhost_mdev_get_features(struct vhost_mdev_device *vdev,
 				    struct vhost_mdev_vq *vq,
 				    void __user *argp)
 {
-	return vhost_mdev_put_u64(vhost_mdev_device_features(vdev), argp);
+	return vhost_mdev_put_u64(vhost_mdev_device_features(vdev) |
+				  vhost_mdev_vhost_features(vdev), argp);
 }
 
 static long vhost_mdev_set_features(struct vhost_mdev_device *vdev,
 				    struct vhost_mdev_vq *vq,
 				    void __user *argp)
 {
+	const u64 log_all = BIT_ULL(VHOST_F_LOG_ALL);
 	u64 features;
 
 	if (copy_from_user(&features, argp, sizeof(features)))
 		return -EFAULT;
-	/* Negotiated features are fixed until the next reset. */
-	if (vdev->ops->get_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK)
-		return -EBUSY;
-	if (features & ~vhost_mdev_device_features(vdev))
-		return -EINVAL;
-	return vdev->ops->set_driver_features(vdev, features) ? -EINVAL : 0;
+	/*
+	 * Negotiated features are fixed until the next reset, but for
+	 * VHOST_F_LOG_ALL: QEMU turns logging on and off while the device
+	 * runs, and aborts if that fails.
+	 */
+	if (vdev->ops->get_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK) {
+		if ((features & ~log_all) != vdev->ops->get_driver_features(vdev))
+			return -EBUSY;
+		if (features & ~vhost_mdev_vhost_features(vdev) & log_all)
+			return -EINVAL;
+	} else {
+		if (features & ~(vhost_mdev_device_features(vdev) |
+				 vhost_mdev_vhost_features(vdev)))
+			return -EINVAL;
+		if (vdev->ops->set_driver_features(vdev, features & ~log_all))
+			return -EINVAL;
+	}
+	vhost_mdev_log_all(vdev, features & log_all);
+	return 0;
 }
 
 static u64 vhost_mdev_backend_features(struct vhost_mdev_device *vdev)
@@ -525,18 +555,36 @@ static long vhost_mdev_set_vring_addr(struct vhost_mdev_device *vdev,
 				      void __user *argp)
 {
 	struct vhost_vring_addr a;
+	int ret;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
-	/* No dirty logging (yet): the log flag is not supported either. */
-	if (a.flags)
+	/*
+	 * VHOST_VRING_F_LOG asks for the used ring's writes to be logged at
+	 * log_guest_addr; this device logs every write by IOVA, which is
+	 * that address for QEMU 7.2 (IOVA = guest physical address).
+	 */
+	if (a.flags & ~BIT(VHOST_VRING_F_LOG) ||
+	    (a.flags && !vhost_mdev_vhost_features(vdev)))
 		return -EOPNOTSUPP;
 	if (!IS_ALIGNED(a.desc_user_addr, VRING_DESC_ALIGN_SIZE) ||
 	    !IS_ALIGNED(a.avail_user_addr, VRING_AVAIL_ALIGN_SIZE) ||
-	    !IS_ALIGNED(a.used_user_addr, VRING_USED_ALIGN_SIZE))
+	    !IS_ALIGNED(a.used_user_addr, VRING_USED_ALIGN_SIZE) ||
+	    !IS_ALIGNED(a.log_guest_addr, VRING_USED_ALIGN_SIZE))
 		return -EINVAL;
-	return vdev->ops->set_vq_address(vdev, vq->idx, a.desc_user_addr,
-					 a.avail_user_addr, a.used_user_addr);
+	/* While it runs, only the log flag may change (QEMU's migration). */
+	if (vhost_mdev_running(vdev))
+		return a.desc_user_addr == vq->desc &&
+		       a.avail_user_addr == vq->driver &&
+		       a.used_user_addr == vq->device ? 0 : -EBUSY;
+	ret = vdev->ops->set_vq_address(vdev, vq->idx, a.desc_user_addr,
+					a.avail_user_addr, a.used_user_addr);
+	if (ret)
+		return ret;
+	vq->desc = a.desc_user_addr;
+	vq->driver = a.avail_user_addr;
+	vq->device = a.used_user_addr;
+	return 0;
 }
 
 static long vhost_mdev_set_vring_base(struct vhost_mdev_device *vdev,
@@ -558,7 +606,13 @@ static long vhost_mdev_set_vring_base(struct vhost_mdev_device *vdev,
 	return ret;
 }
 
-/* While the device runs ask it, else report what was set or captured. */
+/*
+ * While the device runs, stop the queue (a device that can) and ask it; else
+ * report what was set or captured. QEMU asks for the queues of all its
+ * vhost devices but the last while they run, then resets the device: a
+ * queue that went on would use buffers the index it was told does not
+ * count, in guest memory that is migrated after.
+ */
 static long vhost_mdev_get_vring_base(struct vhost_mdev_device *vdev,
 				      struct vhost_mdev_vq *vq,
 				      void __user *argp)
@@ -567,6 +621,8 @@ static long vhost_mdev_get_vring_base(struct vhost_mdev_device *vdev,
 	int ret;
 
 	if (vhost_mdev_running(vdev)) {
+		if (vdev->ops->stop_vq)
+			vdev->ops->stop_vq(vdev, vq->idx);
 		ret = vdev->ops->get_vq_state(vdev, vq->idx, &num);
 		if (ret)
 			return ret;
@@ -675,10 +731,10 @@ static const struct vhost_mdev_ioctl vhost_mdev_ioctls[] = {
 			 vhost_mdev_set_backend_features),
 	VHOST_MDEV_IOCTL(VHOST_SET_MEM_TABLE, VHOST_MDEV_OWNER,
 			 vhost_mdev_set_mem_table_ioctl),
-	VHOST_MDEV_IOCTL(VHOST_SET_LOG_BASE, VHOST_MDEV_ANYONE,
-			 vhost_mdev_set_log),
+	VHOST_MDEV_IOCTL(VHOST_SET_LOG_BASE, VHOST_MDEV_OWNER,
+			 vhost_mdev_set_log_base_ioctl),
 	VHOST_MDEV_IOCTL(VHOST_SET_LOG_FD, VHOST_MDEV_ANYONE,
-			 vhost_mdev_set_log),
+			 vhost_mdev_set_log_fd),
 	VHOST_MDEV_IOCTL(VHOST_VDPA_GET_DEVICE_ID, VHOST_MDEV_ANYONE,
 			 vhost_mdev_get_device_id),
 	VHOST_MDEV_IOCTL(VHOST_VDPA_GET_STATUS, VHOST_MDEV_ANYONE,
@@ -711,7 +767,7 @@ static const struct vhost_mdev_ioctl vhost_mdev_ioctls[] = {
 			 vhost_mdev_resume),
 	VHOST_MDEV_VRING_IOCTL(VHOST_SET_VRING_NUM, VHOST_MDEV_OWNER_STOPPED,
 			       vhost_mdev_set_vring_num),
-	VHOST_MDEV_VRING_IOCTL(VHOST_SET_VRING_ADDR, VHOST_MDEV_OWNER_STOPPED,
+	VHOST_MDEV_VRING_IOCTL(VHOST_SET_VRING_ADDR, VHOST_MDEV_OWNER,
 			       vhost_mdev_set_vring_addr),
 	VHOST_MDEV_VRING_IOCTL(VHOST_SET_VRING_BASE, VHOST_MDEV_OWNER_STOPPED,
 			       vhost_mdev_set_vring_base),

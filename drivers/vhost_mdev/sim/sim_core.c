@@ -36,9 +36,11 @@
  * @available: devices that may still be created
  * @driver: the platform driver that binds @pdev (named like it)
  * @pdev: the platform device that is the parent
- * @pair_lock: with crossover, serialises the passes of paired devices and
- *	protects every &vmdev_sim.peer and @unpaired
+ * @pair_lock: with crossover or a hub, serialises the passes of devices
+ *	that reach each other; protects every &vmdev_sim.peer, @unpaired and
+ *	@devices
  * @unpaired: a device waiting for its peer
+ * @devices: every device of the parent (a hub's segment)
  */
 struct vmdev_sim_parent {
 	struct vhost_mdev_parent parent;
@@ -51,6 +53,7 @@ struct vmdev_sim_parent {
 	struct platform_device *pdev;
 	struct mutex pair_lock;	/* passes of pairs, @unpaired, peers */
 	struct vmdev_sim *unpaired;
+	struct list_head devices;
 };
 
 static struct workqueue_struct *vmdev_sim_wq;
@@ -446,7 +449,8 @@ static void vmdev_sim_notify(struct vmdev_sim *sim)
  * - A pass that hits its budget returns true and is queued again here.
  * - A pass that stops for lack of receive buffers (the type counts it in
  *   @waits) ends when the driver adds some: it kicks that receive queue,
- *   and one pass serves both directions of both crossed-over devices.
+ *   and one pass serves both directions of both crossed-over devices. On a
+ *   hub nothing waits: a device without room drops what it was sent.
  * - A device that may not run (no DRIVER_OK, suspended) or whose peer may
  *   not: DRIVER_OK, resume and VRING_ENABLE queue the pass that does the
  *   waiting work, of either device of a pair.
@@ -459,12 +463,13 @@ static void vmdev_sim_work(struct work_struct *work)
 {
 	struct vmdev_sim *sim = container_of(work, struct vmdev_sim, work);
 	struct vmdev_sim_parent *sp = sim->parent;
-	bool crossover = sp->settings.crossover;
-	struct vmdev_sim *peer = sim, *first = sim, *second = NULL;
+	bool crossover = sp->settings.crossover, hub = sp->settings.hub;
+	struct vmdev_sim *peer = hub ? NULL : sim, *first = sim, *second = NULL;
 	bool more = false;
 
-	if (crossover) {
+	if (crossover || hub)
 		mutex_lock(&sp->pair_lock);
+	if (crossover) {
 		peer = sim->peer;
 		if (peer) {
 			first = sim->instance < peer->instance ? sim : peer;
@@ -489,13 +494,42 @@ static void vmdev_sim_work(struct work_struct *work)
 	if (second)
 		mutex_unlock(&second->lock);
 	mutex_unlock(&first->lock);
-	if (crossover)
+	if (crossover || hub)
 		mutex_unlock(&sp->pair_lock);
 
 	/* Bounded passes: more work goes to the back of the queue. */
 	if (more)
 		queue_work(vmdev_sim_wq, &sim->work);
 }
+
+/**
+ * vmdev_sim_hub_deliver - hand something to every other device of a hub
+ * @sim: the device whose pass this is (on a hub: the pair lock and its
+ *	lock held)
+ * @deliver: called for each other device that runs, with its lock held
+ *	too; its queues' callbacks are called after
+ * @arg: for @deliver
+ */
+void vmdev_sim_hub_deliver(struct vmdev_sim *sim,
+			   void (*deliver)(struct vmdev_sim *to, void *arg),
+			   void *arg)
+{
+	struct vmdev_sim *to;
+
+	lockdep_assert_held(&sim->parent->pair_lock);
+	lockdep_assert_held(&sim->lock);
+	list_for_each_entry(to, &sim->parent->devices, node) {
+		if (to == sim)
+			continue;
+		mutex_lock_nested(&to->lock, SINGLE_DEPTH_NESTING);
+		if (vmdev_sim_can_run(to)) {
+			deliver(to, arg);
+			vmdev_sim_notify(to);
+		}
+		mutex_unlock(&to->lock);
+	}
+}
+EXPORT_SYMBOL_GPL(vmdev_sim_hub_deliver);
 
 static int vmdev_sim_set_vq_address(struct vhost_mdev_device *vdev, u16 idx,
 				    u64 desc_area, u64 driver_area,
@@ -573,6 +607,15 @@ static int vmdev_sim_get_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 	guard(mutex)(&sim->lock);
 	*state = sim->vqs[idx].last_avail;
 	return 0;
+}
+
+/* Once we hold the lock every buffer taken is used: nothing is in flight. */
+static void vmdev_sim_stop_vq(struct vhost_mdev_device *vdev, u16 idx)
+{
+	struct vmdev_sim *sim = to_vmdev_sim(vdev);
+
+	guard(mutex)(&sim->lock);
+	sim->vqs[idx].stopped = true;
 }
 
 static u32 vmdev_sim_get_vq_group(struct vhost_mdev_device *vdev, u16 idx)
@@ -761,8 +804,9 @@ static int vmdev_sim_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "passes %llu\nrequeued %llu\nwaits %llu\nbroken %llu\n",
 		   sim->stats.passes, sim->stats.requeued, sim->stats.waits,
 		   sim->stats.broken);
-	seq_printf(s, "suppressed %llu\nsuppress_changes %llu\n",
-		   sim->stats.suppressed, sim->stats.suppress_changes);
+	seq_printf(s, "suppressed %llu\nsuppress_changes %llu\ndropped %llu\n",
+		   sim->stats.suppressed, sim->stats.suppress_changes,
+		   sim->stats.dropped);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vmdev_sim_stats);
@@ -783,6 +827,7 @@ static const struct vhost_mdev_ops vmdev_sim_ops = {
 	.get_vq_ready = vmdev_sim_get_vq_ready,
 	.set_vq_state = vmdev_sim_set_vq_state,
 	.get_vq_state = vmdev_sim_get_vq_state,
+	.stop_vq = vmdev_sim_stop_vq,
 	.get_vq_group = vmdev_sim_get_vq_group,
 	.get_device_id = vmdev_sim_get_device_id,
 	.get_device_features = vmdev_sim_get_device_features,
@@ -860,6 +905,9 @@ vmdev_sim_create(struct vhost_mdev_parent *parent, struct mdev_device *mdev,
 
 	sim->parent = sp;
 	sim->type = t;
+	/* Every write goes through vhost_mdev_iotlb_write(): logged. */
+	sim->vdev.log_model = VHOST_MDEV_LOG_IOTLB_WRITES;
+	INIT_LIST_HEAD(&sim->node);
 	mutex_init(&sim->lock);
 	INIT_WORK(&sim->work, vmdev_sim_work);
 	sim->vqs = kcalloc(t->nvqs, sizeof(*sim->vqs), GFP_KERNEL);
@@ -882,6 +930,8 @@ vmdev_sim_create(struct vhost_mdev_parent *parent, struct mdev_device *mdev,
 
 	if (sp->settings.crossover)
 		vmdev_sim_pair(sp, sim);
+	scoped_guard(mutex, &sp->pair_lock)
+		list_add_tail(&sim->node, &sp->devices);
 	return &sim->vdev;
 
 err_put:
@@ -900,6 +950,8 @@ static void vmdev_sim_remove(struct vhost_mdev_parent *parent,
 
 	if (sp->settings.crossover)
 		vmdev_sim_unpair(sp, sim);
+	scoped_guard(mutex, &sp->pair_lock)
+		list_del(&sim->node);
 	cancel_work_sync(&sim->work);
 	ida_free(&vmdev_sim_ida, sim->instance);
 	vmdev_sim_free(sim);
@@ -934,6 +986,7 @@ static int vmdev_sim_probe(struct platform_device *pdev)
 	struct vmdev_sim_parent *sp = container_of(drv, struct vmdev_sim_parent,
 						   driver);
 
+	sp->parent.mdev_groups = sp->type->mdev_groups;
 	return vhost_mdev_register_parent(&sp->parent, &pdev->dev,
 					  &vmdev_sim_parent_ops, sp->types,
 					  ARRAY_SIZE(sp->types));
@@ -981,7 +1034,8 @@ vmdev_sim_register(const char *name, const struct vmdev_sim_type *type,
 	struct vmdev_sim_parent *sp;
 	int ret;
 
-	if (!vmdev_sim_type_valid(type))
+	if (!vmdev_sim_type_valid(type) ||
+	    (settings->crossover && settings->hub))
 		return ERR_PTR(-EINVAL);
 
 	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
@@ -991,6 +1045,7 @@ vmdev_sim_register(const char *name, const struct vmdev_sim_type *type,
 	sp->settings = *settings;
 	atomic_set(&sp->available, settings->max_devices);
 	mutex_init(&sp->pair_lock);
+	INIT_LIST_HEAD(&sp->devices);
 	sp->mtype.sysfs_name = type->name;
 	sp->mtype.pretty_name = type->pretty_name;
 	sp->types[0] = &sp->mtype;

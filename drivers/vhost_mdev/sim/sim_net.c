@@ -7,8 +7,14 @@
  * the same device's (a loopback) or, with crossover=1, its peer's (two
  * devices joined by a cable).
  * Transmission waits for receive buffers instead of dropping (a loopback
- * with flow control), so a test can count on every packet arriving. The
- * control queue takes VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET and refuses the rest.
+ * with flow control), so a test can count on every packet arriving. With
+ * hub=1 every device is on one segment instead, as on QEMU's hub: what one
+ * sends, all the others that run receive, on the same pair (or the first)
+ * and a device without room drops it, so that a migration's source,
+ * destination and peer can all be there at once. The control queue takes
+ * VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET and refuses the rest. The MAC address and
+ * the MTU are the administrator's to set, in the mdev's sysfs directory,
+ * before the device is opened (upstream: vdpa dev add ... mac ... mtu).
  */
 
 #include <linux/etherdevice.h>
@@ -55,6 +61,10 @@ MODULE_PARM_DESC(max_devices, "How many simulated devices may exist at once (def
 static bool crossover;
 module_param(crossover, bool, 0444);
 MODULE_PARM_DESC(crossover, "Join devices in pairs, in creation order: what one transmits the other receives (default: each loops back to itself)");
+
+static bool hub;
+module_param(hub, bool, 0444);
+MODULE_PARM_DESC(hub, "Put all devices on one segment: what one transmits every other receives, dropped where there is no room (not with crossover)");
 
 /* A narrower IOVA window makes the simulator look like IOMMU hardware. */
 static unsigned long long iova_first;
@@ -369,16 +379,93 @@ static bool vmdev_sim_net_ctrl(struct vmdev_sim *sim)
 	return done < avail;
 }
 
+/**
+ * struct vmdev_sim_net_frame - a frame on a hub, on its way to the others
+ * @data: its bytes
+ * @len: how many
+ * @pair: the queue pair it was sent on
+ */
+struct vmdev_sim_net_frame {
+	const u8 *data;
+	u32 len;
+	u16 pair;
+};
+
+/* Receive a hub's frame on the same pair, or the first; drop it without room. */
+static void vmdev_sim_net_hub_receive(struct vmdev_sim *to, void *arg)
+{
+	const struct vmdev_sim_net_frame *f = arg;
+	struct vmdev_sim_net *net = to->priv;
+	u16 rx = 2 * (f->pair < net->active_pairs ? f->pair : 0), taken = 0;
+	int avail, ret;
+
+	if (!vmdev_sim_vq_usable(&to->vqs[rx]))
+		goto drop;
+	avail = vmdev_sim_vq_avail(to, rx);
+	if (avail < 0)
+		return;
+	ret = vmdev_sim_net_receive(to, rx, f->data, f->len, &taken, avail);
+	if (ret < 0 && ret != -E2BIG)
+		return;
+	if (ret <= 0)
+		goto drop;
+	to->vqs[rx].last_avail += taken;
+	vmdev_sim_vq_publish(to, rx);
+	return;
+drop:
+	to->stats.dropped++;
+}
+
+/* Hub: send what transmit queue @tx of @sim has to every other device. */
+static bool vmdev_sim_net_flood(struct vmdev_sim *sim, u16 tx)
+{
+	struct vmdev_sim_net *net = sim->priv;
+	struct vmdev_sim_net_frame f = { .data = net->bounce, .pair = tx / 2 };
+	u16 sent = 0;
+	int ntx, len;
+
+	if (!vmdev_sim_vq_usable(&sim->vqs[tx]))
+		return false;
+	ntx = vmdev_sim_vq_avail(sim, tx);
+	if (ntx <= 0)
+		return false;
+
+	while (sent < ntx && sent < VMDEV_SIM_NET_BUDGET) {
+		len = vmdev_sim_net_take(sim, tx, sent);
+		if (len < 0 && len != -EINVAL)
+			return false;
+		if (len >= 0) {
+			f.len = len;
+			vmdev_sim_hub_deliver(sim, vmdev_sim_net_hub_receive,
+					      &f);
+		}
+		if (vmdev_sim_vq_push(sim, tx, net->tx.head, 0))
+			return false;
+		sent++;
+	}
+
+	sim->vqs[tx].last_avail += sent;
+	if (vmdev_sim_vq_publish(sim, tx))
+		return false;
+	return sent < ntx;
+}
+
 /*
  * What @sim transmits, @peer receives, and back when they differ; each
  * device's control queue. Without a running peer, only @sim's control
- * queue: frames wait for the peer.
+ * queue: frames wait for the peer. On a hub, what @sim transmits goes to
+ * every other device.
  */
 static bool vmdev_sim_net_process(struct vmdev_sim *sim, struct vmdev_sim *peer)
 {
 	bool more = vmdev_sim_net_ctrl(sim);
 	u16 i;
 
+	if (hub) {
+		for (i = 0; i < vmdev_sim_net_pairs(); i++)
+			more |= vmdev_sim_net_flood(sim, 2 * i + 1);
+		return more;
+	}
 	if (!peer)
 		return more;
 	for (i = 0; i < vmdev_sim_net_pairs(); i++) {
@@ -390,6 +477,94 @@ static bool vmdev_sim_net_process(struct vmdev_sim *sim, struct vmdev_sim *peer)
 		more |= vmdev_sim_net_ctrl(peer);
 	return more;
 }
+
+static struct vmdev_sim *vmdev_sim_net_of(struct device *dev)
+{
+	return container_of(dev_get_drvdata(dev), struct vmdev_sim, vdev);
+}
+
+static ssize_t mac_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	struct vmdev_sim *sim = vmdev_sim_net_of(dev);
+	struct virtio_net_config *config = sim->config;
+
+	guard(mutex)(&sim->lock);
+	return sysfs_emit(buf, "%pM\n", config->mac);
+}
+
+static int vmdev_sim_net_set_mac(struct vhost_mdev_device *vdev, void *arg)
+{
+	struct vmdev_sim *sim = container_of(vdev, struct vmdev_sim, vdev);
+	struct virtio_net_config *config = sim->config;
+
+	guard(mutex)(&sim->lock);
+	ether_addr_copy(config->mac, arg);
+	return 0;
+}
+
+/* A unicast address, set while the device is closed. */
+static ssize_t mac_store(struct device *dev, struct device_attribute *attr,
+			 const char *buf, size_t count)
+{
+	struct vmdev_sim *sim = vmdev_sim_net_of(dev);
+	u8 mac[ETH_ALEN];
+	int ret;
+
+	/* mac_pton() reads the first 17 characters: nothing may follow. */
+	if (!mac_pton(buf, mac) || !is_valid_ether_addr(mac) ||
+	    (buf[3 * ETH_ALEN - 1] && strcmp(buf + 3 * ETH_ALEN - 1, "\n")))
+		return -EINVAL;
+	ret = vhost_mdev_while_closed(&sim->vdev, vmdev_sim_net_set_mac, mac);
+	return ret ?: count;
+}
+static DEVICE_ATTR_RW(mac);
+
+static ssize_t mtu_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	struct vmdev_sim *sim = vmdev_sim_net_of(dev);
+	struct virtio_net_config *config = sim->config;
+
+	guard(mutex)(&sim->lock);
+	return sysfs_emit(buf, "%u\n",
+			  le16_to_cpu((__force __le16)config->mtu));
+}
+
+static int vmdev_sim_net_set_mtu(struct vhost_mdev_device *vdev, void *arg)
+{
+	struct vmdev_sim *sim = container_of(vdev, struct vmdev_sim, vdev);
+	struct virtio_net_config *config = sim->config;
+
+	guard(mutex)(&sim->lock);
+	config->mtu = (__force __virtio16)cpu_to_le16(*(u16 *)arg);
+	return 0;
+}
+
+/* What fits in a frame the device takes, set while the device is closed. */
+static ssize_t mtu_store(struct device *dev, struct device_attribute *attr,
+			 const char *buf, size_t count)
+{
+	struct vmdev_sim *sim = vmdev_sim_net_of(dev);
+	u16 mtu;
+	int ret;
+
+	ret = kstrtou16(buf, 0, &mtu);
+	if (ret)
+		return ret;
+	if (mtu < ETH_MIN_MTU || mtu > VMDEV_SIM_NET_MAX_FRAME - ETH_HLEN)
+		return -EINVAL;
+	ret = vhost_mdev_while_closed(&sim->vdev, vmdev_sim_net_set_mtu, &mtu);
+	return ret ?: count;
+}
+static DEVICE_ATTR_RW(mtu);
+
+static struct attribute *vmdev_sim_net_attrs[] = {
+	&dev_attr_mac.attr,
+	&dev_attr_mtu.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(vmdev_sim_net);
 
 /* The queue count depends on pairs=: filled in at load. */
 static struct vmdev_sim_type vmdev_sim_net_type = {
@@ -409,6 +584,7 @@ static struct vmdev_sim_type vmdev_sim_net_type = {
 	.vq_group = vmdev_sim_net_vq_group,
 	.process = vmdev_sim_net_process,
 	.set_config = vmdev_sim_net_set_config,
+	.mdev_groups = vmdev_sim_net_groups,
 };
 
 static struct vmdev_sim_parent *vmdev_sim_net_parent;
@@ -418,6 +594,7 @@ static int __init vmdev_sim_net_init_module(void)
 	struct vmdev_sim_settings settings = {
 		.max_devices = max_devices,
 		.crossover = crossover,
+		.hub = hub,
 		.iova_first = iova_first,
 		.iova_last = iova_last,
 	};

@@ -130,10 +130,17 @@ static void *role_config(void *arg)
 		uint8_t buf[12];
 	} cfg = { .c = { .off = 0, .len = 12 } };
 	struct vhost_vring_state s = { .index = 1 };
+	uint64_t log = (uintptr_t)r->scratch, features;
+	unsigned int n = 0;
 
 	while (going(r, 4)) {
 		vmdev_ioctl(r->fd, VHOST_VDPA_GET_CONFIG, &cfg);
 		vmdev_ioctl(r->fd, VHOST_GET_VRING_BASE, &s);
+		/* Dirty logging on and off, the log swapped, under traffic. */
+		features = r->f.d.features | (n % 2 ? 1ULL << VHOST_F_LOG_ALL : 0);
+		vmdev_ioctl(r->fd, VHOST_SET_LOG_BASE, &log);
+		vmdev_ioctl(r->fd, VHOST_SET_FEATURES, &features);
+		n++;
 	}
 	return NULL;
 }

@@ -115,12 +115,15 @@ new_mdev() {
 # CTRL_GUEST_OFFLOADS (2), CTRL_RX (18), CTRL_VLAN (19), CTRL_RX_EXTRA (20),
 # GUEST_ANNOUNCE (21), INDIRECT_DESC (28) or RING_RESET (40), which a
 # virtio-net function may offer ("vdpa svq does not work with features",
-# "SVQ Invalid device feature flags" otherwise).
+# "SVQ Invalid device feature flags" otherwise), nor VHOST_F_LOG_ALL (26,
+# its dirty_log: "vdpa svq does not work with features 0x4000000").
 svq_features() {
 	f=/sys/bus/mdev/devices/$1/device_features
 	no=$(((1 << 2) | (0xf << 18) | (1 << 28) | (1 << 40)))
 	run sh -c "echo $(printf '0x%x' $(($(cat "$f") & ~no))) > $f" ||
 		fail "cannot write $f"
+	run sh -c "echo 0 > /sys/bus/mdev/devices/$1/dirty_log" ||
+		fail "cannot write dirty_log of $1"
 }
 
 kvm_ready() {

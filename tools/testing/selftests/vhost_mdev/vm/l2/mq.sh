@@ -49,8 +49,10 @@ else
 	run modprobe vhost_mdev_sim crossover=1 pairs=2 || fail "modprobe vhost_mdev_sim"
 	trap 'l2_cleanup; rmmod vhost_mdev_sim 2>/dev/null' EXIT
 	new_mdev vhost_mdev_sim vhost_mdev_sim-net
+	[ $svq = 1 ] && svq_features "$UUID"
 	node_a=$NODE
 	new_mdev vhost_mdev_sim vhost_mdev_sim-net
+	[ $svq = 1 ] && svq_features "$UUID"
 	nics="$(l2_nic "$node_a" n0 52:54:00:12:34:56 "$mq") $(l2_nic "$NODE" n1 52:54:00:12:34:57 "$mq")"
 	pair=" l2.pair=1"
 fi

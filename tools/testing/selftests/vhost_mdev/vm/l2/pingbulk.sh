@@ -17,7 +17,8 @@
 #   --svq    (with either) QEMU's shadow virtqueue, -netdev ...,x-svq=on:
 #            QEMU relays every buffer between L2's rings and the device's.
 #            QEMU 7.2 refuses a device offering features it cannot shadow,
-#            so the mdev offers fewer (its device_features attribute).
+#            so the mdev offers fewer (its device_features and dirty_log
+#            attributes).
 #
 # Exit status 0 when L2 reached its peer.
 
@@ -64,9 +65,11 @@ else
 	say "3. mdevctl: the types on offer, then two mdevs"
 	mdevctl types | sed 's/^/    /'
 	new_mdev vhost_mdev_sim vhost_mdev_sim-net
+	[ -n "${L2_NETDEV_OPTS:-}" ] && svq_features "$UUID"
 	nics=$(l2_nic "$NODE" n0 52:54:00:12:34:56)
 	first=$NODE
 	new_mdev vhost_mdev_sim vhost_mdev_sim-net
+	[ -n "${L2_NETDEV_OPTS:-}" ] && svq_features "$UUID"
 	nics="$nics $(l2_nic "$NODE" n1 52:54:00:12:34:57)"
 	NODE=$first
 	extra=" l2.pair=1"

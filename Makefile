@@ -11,10 +11,12 @@
 #                         one file, ARGS=<harness args>, KEEP=1 for a shell,
 #                         QEMU_ARGS=)
 #   make check KERNEL=debug   the same on the debug kernel flavour
-#   make demo             the main job (see README.md); SIM=1 on the simulator
+#   make demo             the main job (see README.md); SIM=1 on the simulator;
+#                         MIGRATE=1 then a live migration (simulator)
 #   make fuzz             a long fuzz run (SEED=, CALLS=)
 #   make soak             30 minutes of L2 traffic with resets, remaps and
 #                         mdev re-creation, on the debug kernel (SOAK_S=)
+#   make migrate-soak     ROUNDS=20 live migrations of a KVM guest (simulator)
 #   make dpdk-soak        DPDK testpmd, run after run, on the simulator
 #                         (RUNS=100 of SECS=20; VARIANT=sim_crossover, pci)
 #   make lint             checkpatch --strict, sparse, W=1, kernel-doc
@@ -69,7 +71,7 @@ VMRUN = $(SELFTESTS)/vm/vmrun.py --kernel $(KERNEL) --kimage $(KIMAGE) \
 	--workdir $(BUILD)/vm-$(KERNEL) --l2-kimage $(L2_KIMAGE) \
 	--l2-kmods $(L2_KMODS)
 
-.PHONY: all modules kernel selftests tools deps lint check demo fuzz soak \
+.PHONY: all modules kernel selftests tools deps lint check demo fuzz soak migrate-soak \
 	dpdk-soak clean distclean help
 
 all: modules
@@ -106,7 +108,8 @@ check: $(DEPS_STAMP) modules tools selftests
 		$(if $(KEEP),--keep) $(if $(QEMU_ARGS),--qemu-args "$(QEMU_ARGS)")
 
 demo: $(DEPS_STAMP) modules tools selftests
-	$(Q)$(VMRUN) --script demo.sh $(if $(SIM),--env VMRUN_DEMO_SIM=1)
+	$(Q)$(VMRUN) --script demo.sh $(if $(SIM),--env VMRUN_DEMO_SIM=1) \
+		$(if $(MIGRATE),--env VMRUN_DEMO_MIGRATE=1)
 
 # Long runs, not in CI: L2 traffic with resets, remaps and mdev re-creation
 # (SOAK_S= seconds, 30 minutes by default), on the debug kernel unless
@@ -123,6 +126,10 @@ fuzz: $(DEPS_STAMP) modules tools selftests
 # dpdk.c (sim: each device loops back; sim_crossover; pci).
 DPDK_RUNS = $(or $(RUNS),100)
 DPDK_SECS = $(or $(SECS),20)
+migrate-soak: $(DEPS_STAMP) modules tools selftests
+	$(Q)$(VMRUN) --script migsoak.sh --env ROUNDS=$(or $(ROUNDS),20) \
+		--timeout $$(( $(or $(ROUNDS),20) * 60 + 600 ))
+
 dpdk-soak: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --test dpdk --args "-v $(or $(VARIANT),sim)" \
 		--env VMDEV_DPDK_RUNS=$(DPDK_RUNS) --env VMDEV_DPDK_SECS=$(DPDK_SECS) \

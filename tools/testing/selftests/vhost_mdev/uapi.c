@@ -400,6 +400,70 @@ TEST_F(uapi, config)
 	EXPECT_EQ(-EFAULT, io(self->fd, VHOST_VDPA_GET_CONFIG, NULL));
 }
 
+static int sim_attr(const char *uuid, const char *name, const char *val,
+		    char *buf, size_t len)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/%s", uuid,
+		 name);
+	return val ? vmdev_write_file(path, val) :
+		     vmdev_read_file(path, buf, len);
+}
+
+/*
+ * The simulator's mac and mtu attributes: what the configuration space
+ * says, set by the administrator while the device is closed; bad values
+ * refused on both sides of each bound, and change nothing.
+ */
+TEST_F(uapi, mac_and_mtu_attributes)
+{
+	static const char * const bad_macs[] = {
+		"01:00:5e:00:00:01",	/* multicast */
+		"00:00:00:00:00:00", "52:54:00:12:34", "52:54:00:12:34:5g",
+		"52:54:00:12:34:56:78", "52:54:00:12:34:56 x", "",
+	};
+	static const char * const bad_mtus[] = {
+		"67", "65522", "65536", "-1", "1500x", "",
+	};
+	uint8_t cfg[12];
+	char buf[64];
+	unsigned int i;
+
+	ASSERT_EQ(0, sim_attr(self->uuid, "mac", NULL, buf, sizeof(buf)));
+	EXPECT_EQ(17, strlen(buf));
+	ASSERT_EQ(0, sim_attr(self->uuid, "mtu", NULL, buf, sizeof(buf)));
+	EXPECT_STREQ("1500", buf);
+	/* Not while the device is open. */
+	EXPECT_EQ(-EBUSY, sim_attr(self->uuid, "mac", "52:54:00:12:34:56",
+				   NULL, 0));
+	EXPECT_EQ(-EBUSY, sim_attr(self->uuid, "mtu", "9000", NULL, 0));
+
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+	for (i = 0; i < ARRAY_SIZE(bad_macs); i++)
+		EXPECT_EQ(-EINVAL, sim_attr(self->uuid, "mac", bad_macs[i],
+					    NULL, 0)) TH_LOG("%s", bad_macs[i]);
+	for (i = 0; i < ARRAY_SIZE(bad_mtus); i++)
+		EXPECT_EQ(-EINVAL, sim_attr(self->uuid, "mtu", bad_mtus[i],
+					    NULL, 0)) TH_LOG("%s", bad_mtus[i]);
+	ASSERT_EQ(0, sim_attr(self->uuid, "mac", "02:00:00:ab:cd:ef", NULL,
+			      0));
+	ASSERT_EQ(0, sim_attr(self->uuid, "mtu", "68", NULL, 0));
+	ASSERT_EQ(0, sim_attr(self->uuid, "mtu", "65521", NULL, 0));
+	ASSERT_EQ(0, sim_attr(self->uuid, "mac", NULL, buf, sizeof(buf)));
+	EXPECT_STREQ("02:00:00:ab:cd:ef", buf);
+	ASSERT_EQ(0, sim_attr(self->uuid, "mtu", NULL, buf, sizeof(buf)));
+	EXPECT_STREQ("65521", buf);
+
+	/* What a client reads. */
+	self->fd = open(self->node, O_RDWR);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, config(self->fd, VHOST_VDPA_GET_CONFIG, 0, 12, cfg));
+	EXPECT_EQ(0, memcmp(cfg, "\x02\x00\x00\xab\xcd\xef", 6));
+	EXPECT_EQ(65521, cfg[10] | cfg[11] << 8);
+}
+
 TEST_F(uapi, vring_index_out_of_range)
 {
 	static const unsigned long reqs[] = {

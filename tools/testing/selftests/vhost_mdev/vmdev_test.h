@@ -569,7 +569,8 @@ static inline int vmdev_scenario(const char *script, const char *args,
 	argv[argc] = NULL;
 
 	fflush(stdout);
-	if (pipe(pipefd))
+	/* Close-on-exec: what the script leaves running must not hold it. */
+	if (pipe2(pipefd, O_CLOEXEC))
 		return -errno;
 	pid = fork();
 	if (pid < 0)

@@ -4,7 +4,8 @@
 # The demo, inside the test VM: a KVM guest (L2) started with a stock QEMU
 # whose virtio-net data path is a vhost-mdev device (the l2/pingbulk.sh
 # scenario, shown as it runs), then summed up. Ends with "VMRUN: script-ok" or "VMRUN: script-failed
-# <why>". VMRUN_DEMO_SIM=1: on the simulator.
+# <why>". VMRUN_DEMO_SIM=1: on the simulator. VMRUN_DEMO_MIGRATE=1: then
+# a KVM guest on the simulator migrates back and forth (l2/migrate.sh).
 
 say() { echo "demo: $*"; }
 fail() { echo "VMRUN: script-failed $*"; exit 1; }
@@ -49,4 +50,28 @@ say "  QEMU stderr lines:  $(r qemu_stderr_lines)"
 [ "$(r ping_received)" = "$(r ping_sent)" ] || fail "pings lost"
 [ $same = yes ] || fail "bulk transfer corrupted"
 [ "$(r qemu_stderr_lines)" = 0 ] || fail "QEMU printed warnings"
+
+if [ "${VMRUN_DEMO_MIGRATE:-0}" = 1 ]; then
+	echo
+	say "live migration (make demo MIGRATE=1): a KVM guest on a simulator mdev moves"
+	say "between two mdevs while a peer streams datagrams to it, data path in the kernel"
+	/usr/share/vmrun/l2/migrate.sh --rounds 4 > /tmp/migrate.out 2>&1 &
+	pid=$!
+	tail -f /tmp/migrate.out --pid=$pid 2>/dev/null || {
+		while kill -0 $pid 2>/dev/null; do sleep 1; done
+		cat /tmp/migrate.out
+	}
+	wait $pid
+	rc=$?
+	m() { sed -n "s/^RESULT .*$1=\([^ ]*\).*/\1/p" /tmp/migrate.out | tail -n 1; }
+	echo
+	say "migration result:"
+	say "  migrations:         $(m rounds), RAM identical at the switch-over: $(m hash_ok)"
+	say "  guest went on:      $(m cont_ok) times; downtime up to $(m max_downtime_ms) ms"
+	say "  datagrams:          $(m udp_got) received, $(m udp_bad) corrupted, $(m udp_dup) twice"
+	say "  QEMU stderr lines:  $(m qemu_stderr_lines)"
+	[ $rc = 0 ] || fail "migration: $(sed -n 's/^RESULT error=//p' /tmp/migrate.out)"
+	[ "$(m hash_ok)" = 4 ] && [ "$(m cont_ok)" = 4 ] || fail "migration: RAM or guest lost"
+	[ "$(m udp_bad)" = 0 ] && [ "$(m qemu_stderr_lines)" = 0 ] || fail "migration: corruption or QEMU warnings"
+fi
 echo "VMRUN: script-ok"

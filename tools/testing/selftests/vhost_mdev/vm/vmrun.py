@@ -73,6 +73,8 @@ DPDK_PLUGINS = ["librte_net_virtio.so.23.0", "librte_bus_vdev.so.23.0",
                 "librte_mempool_ring.so.23.0"]
 # What L2's busybox lacks: ethtool, for the queue pairs.
 L2_BINARIES = ["/usr/sbin/ethtool"]
+# Our static helpers (the selftests' helpers/) that L2's scenarios run.
+L2_HELPERS = ["udpseq"]
 
 BOOT_WATCHDOG = 120     # seconds from start until init must have spoken
 TAP_RESULT = re.compile(r"^(not ok|ok) (\d+)(?: (.*?))?(?: # (\w+)(?: (.*))?)?$")
@@ -222,6 +224,10 @@ class Initramfs:
         for f in L2_BINARIES:
             if os.path.exists(f):
                 l2.add_binary(f)
+        for name in L2_HELPERS:
+            helper = os.path.join(self.args.tests, "helpers", name)
+            if os.path.exists(helper):
+                l2.copy(helper, "/usr/bin/" + name, 0o755)
         base = "lib/modules/" + kver
         for rel in closure(self.args.l2_kmods, L2_MODULES):
             src = os.path.join(self.args.l2_kmods, rel)

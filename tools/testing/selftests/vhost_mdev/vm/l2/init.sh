@@ -16,6 +16,9 @@
 # to 1 and back, pinging at each, and ping from every vCPU), and
 # l2.pair=1 when L2 has a second interface wired to the first: the peer
 # then lives in L2, in a network namespace of its own, serving the file.
+# l2.role=migrant: after the pings, ping l2.peer 10 times a second and
+# receive the peer's numbered UDP stream (udpseq), for good, reporting both
+# once a second ("tick=") across migrations, until the scenario ends it.
 
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
@@ -36,6 +39,7 @@ for arg in $(cat /proc/cmdline); do
 	l2.stream=*) stream=${arg#l2.stream=} ;;
 	l2.cycle=*) cycle=${arg#l2.cycle=} ;;
 	l2.mq=*) mq=${arg#l2.mq=} ;;
+	l2.role=*) role=${arg#l2.role=} ;;
 	esac
 done
 
@@ -96,6 +100,30 @@ out=$(ping -c "$pings" -W 2 "$peer" 2>&1)
 echo "$out" | sed 's/^/L2:   /'
 recv=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
 say "ping_sent=$pings ping_received=${recv:-0}"
+
+# Replies received and the longest run of lost ones, from busybox ping's log.
+ping_stats() {
+	awk -F'seq=' '/bytes from/ { split($2, a, " "); s = a[1]; n++;
+		if (n > 1 && s - p - 1 > g) g = s - p - 1; p = s }
+		END { printf "ping_got=%d ping_lost_run=%d", n, g }' /tmp/ping.log
+}
+
+if [ "${role:-}" = migrant ]; then
+	# Where KVM writes the kvmclock wall clock (wall_clock): the kernel
+	# is physically contiguous from _text, at /proc/iomem's Kernel code.
+	text=$(awk '$3 == "_text" { print $1 }' /proc/kallsyms)
+	clock=$(awk '$3 == "wall_clock" { print $1 }' /proc/kallsyms)
+	code=$(awk '/Kernel code/ { sub(/^ */, ""); split($1, a, "-"); print a[1] }' /proc/iomem)
+	say "wall_clock_gpa=$(printf '0x%x' $((0x$code + 0x$clock - 0x$text)))"
+	ping -i 0.1 "$peer" > /tmp/ping.log 2>&1 &
+	udpseq 5000 /tmp/udp.stat &
+	tick=0
+	while :; do
+		sleep 1
+		tick=$((tick + 1))
+		say "tick=$tick $(ping_stats) $(cat /tmp/udp.stat 2>/dev/null) tx=$(cat /sys/class/net/$dev/statistics/tx_packets)"
+	done
+fi
 
 if [ -n "$bulk" ]; then
 	t0=$(cut -d' ' -f1 /proc/uptime)

@@ -126,9 +126,18 @@ svq_features() {
 		fail "cannot write dirty_log of $1"
 }
 
+# KVM, and kvmhold (vm/kvmhold.c) holding an idle vCPU for the rest of the
+# run: no L2 guest's start or APIC makes KVM patch its code under TCG.
 kvm_ready() {
 	modprobe kvm_amd || fail "modprobe kvm_amd"
 	[ -c /dev/kvm ] || fail "no /dev/kvm"
+	pidof kvmhold > /dev/null && return
+	setsid kvmhold > /tmp/kvmhold.out 2>&1 < /dev/null &
+	for n in $(seq 50); do
+		grep -q ready /tmp/kvmhold.out 2>/dev/null && return
+		sleep 0.1
+	done
+	fail "kvmhold: $(cat /tmp/kvmhold.out)"
 }
 
 # Kicks through the kick eventfd of queue $2 of device node $1 (debugfs).
@@ -159,7 +168,8 @@ l2_nic() {
 }
 
 # Start L2 guest $1 in the background: kernel command line $2, NICs $3,
-# more QEMU arguments after (L2_SMP: its vCPUs, 1 by default). Its console
+# more QEMU arguments after (L2_SMP: its vCPUs, 1 by default; L2_MEM: its
+# memory, 256M by default). Its console
 # goes to /tmp/$1.out (and is shown as "  $1| ..."), QEMU's stderr to
 # /tmp/$1.err, its exit status to /tmp/$1.rc when it ends; its QMP monitor
 # listens on /tmp/$1.qmp (the qmp helper talks to it). A kernel panic ends
@@ -190,7 +200,8 @@ l2_start() {
 l2_launch() {
 	name=$1 append="$2 panic=-1" nics=$3
 	shift 3
-	set -- qemu-system-x86_64 -accel kvm -cpu host -m 256M -smp ${L2_SMP:-1} \
+	set -- qemu-system-x86_64 -accel kvm -cpu host -m ${L2_MEM:-256M} \
+		-smp ${L2_SMP:-1} \
 		-nodefaults -display none -no-reboot -serial stdio \
 		-L /usr/share/qemu -kernel $L2_DIR/vmlinuz \
 		-initrd $L2_DIR/initrd.cpio -append "$append" \

@@ -1,0 +1,262 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# migrate.sh [--rounds N] [--cancel] [--hidden]: live migration of a stock
+# QEMU 7.2 KVM guest whose NIC is a simulator mdev, data path in the kernel.
+#
+# Three simulator devices on one hub (hub=1): X and Y for the migrating
+# guest (the source's and the destination's), Z for its peer, netpeer, a
+# program in L1 on the userspace driver, which sends the guest a numbered,
+# checksummed UDP stream (200 datagrams a second, udpseq.h) and answers its
+# pings (10 a second): one L2 guest at a time, apart from the destination
+# waiting. The guest moves N times (default 10), X -> Y -> X
+# ..., over a unix socket with the bandwidth capped, so that several
+# dirty-bitmap rounds run while the stream keeps writing guest memory
+# through the device. At each switch-over, before the destination runs, the
+# stopped source's and the paused destination's RAM (pmemsave) must hash
+# the same: a page the device wrote and did not log would differ. Then the
+# destination runs on, and its pings and datagrams must go on.
+#
+#   --cancel  then start one more migration, slowly, and cancel it: the
+#             source runs on, logging off (the core's debugfs "log").
+#   --hidden  then a VM on an mdev whose dirty_log is 0 cannot migrate:
+#             QEMU says "Migration disabled: vhost lacks VHOST_F_LOG_ALL".
+#
+# The l2 selftest (migration.c) judges the RESULT lines.
+
+L2_TAG=migrate
+. /usr/share/vmrun/l2/l2lib.sh
+
+rounds=10 cancel=0 hidden=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--rounds) rounds=$2; shift ;;
+	--cancel) cancel=1 ;;
+	--hidden) hidden=1 ;;
+	*) fail "usage: migrate.sh [--rounds N] [--cancel] [--hidden]" ;;
+	esac
+	shift
+done
+
+MAC=52:54:00:12:34:56
+RAM_MB=128
+L2_MEM=${RAM_MB}M
+GUEST="console=ttyS0 quiet l2.ip=10.0.0.2/24 l2.peer=10.0.0.1 l2.pings=1 l2.role=migrant"
+# 32 MiB/s: the guest's ~30 MiB of non-zero pages take more than one round.
+BANDWIDTH=33554432
+
+say "1. three simulator devices on one hub: X, Y (same MAC) and Z"
+rmmod vhost_mdev_sim 2>/dev/null
+run modprobe vhost_mdev_sim hub=1 pairs=1 || fail "modprobe vhost_mdev_sim hub=1"
+trap 'l2_cleanup; rmmod vhost_mdev_sim 2>/dev/null' EXIT
+new_mdev vhost_mdev_sim vhost_mdev_sim-net
+X=$NODE UX=$UUID
+new_mdev vhost_mdev_sim vhost_mdev_sim-net
+Y=$NODE UY=$UUID
+new_mdev vhost_mdev_sim vhost_mdev_sim-net
+Z=$NODE
+# The administrator pins the MAC of X and Y (QEMU 7.2 writes the -device's
+# into the device too, the same on both sides).
+for u in $UX $UY; do
+	run sh -c "echo $MAC > /sys/bus/mdev/devices/$u/mac" || fail "set the MAC of $u"
+done
+
+nic() {
+	echo "-netdev type=vhost-vdpa,vhostdev=$1,id=n0 -device virtio-net-pci,netdev=n0,mac=$MAC,disable-legacy=on,page-per-vq=on,romfile="
+}
+
+# The "key": number in a QMP reply $1.
+json_num() {
+	echo "$1" | sed -n "s/.*\"$2\": *\([0-9]*\).*/\1/p" | head -n 1
+}
+
+# The guest's last "tick=" report on the console of QEMU $1: key $2.
+tick_value() {
+	grep "^L2: tick=" "/tmp/$1.out" | tail -n 1 |
+		sed -n "s/.* $2=\([0-9]*\).*/\1/p"
+}
+
+# Wait up to $3 s for the guest on QEMU $1 to report key $2 above $4.
+wait_above() {
+	for n in $(seq $(($3 * 10))); do
+		v=$(tick_value "$1" "$2")
+		[ -n "$v" ] && [ "$v" -gt "$4" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Save QEMU $1's guest RAM to /tmp/$1.ram: below 640 KiB, then from 1 MiB.
+ram_save() {
+	l2_qmp "$1" pmemsave '{"val": 0, "size": 655360, "filename": "/tmp/ram.lo"}' > /dev/null &&
+	l2_qmp "$1" pmemsave "{\"val\": 1048576, \"size\": $(((RAM_MB - 1) << 20)), \"filename\": \"/tmp/ram.hi\"}" > /dev/null ||
+		return 1
+	cat /tmp/ram.lo /tmp/ram.hi > "/tmp/$1.ram"
+	rm -f /tmp/ram.lo /tmp/ram.hi
+}
+
+# Blank, in RAM file $1, the page at guest address $2.
+blank_page() {
+	off=$(($2 >= 0x100000 ? $2 - 0x60000 : $2))
+	dd if=/dev/zero of="$1" bs=4096 seek=$((off / 4096)) count=1 conv=notrunc 2> /dev/null
+}
+
+# Whether the RAM of QEMU $1 and of QEMU $2 hash the same; where they
+# differ, if they do. One page is not compared: the one with the guest's
+# kvmclock wall clock (struct pvclock_wall_clock; the guest says where),
+# which KVM itself rewrites on the destination when QEMU restores the
+# vCPU's MSR_KVM_WALL_CLOCK_NEW there, before the guest runs (its version
+# one update ahead, seconds and nanoseconds new, every round): memory no
+# device writes. Nothing else but the guest and the device writes RAM.
+ram_compare() {
+	wc=$(l2_value m0 wall_clock_gpa)
+	ram_save "$1" && blank_page "/tmp/$1.ram" "$wc" &&
+		h1=$(md5sum < "/tmp/$1.ram" | cut -d' ' -f1)
+	ram_save "$2" && blank_page "/tmp/$2.ram" "$wc" &&
+		h2=$(md5sum < "/tmp/$2.ram" | cut -d' ' -f1)
+	say "   RAM md5: source $h1, destination $h2"
+	if [ "$h1" != "$h2" ]; then
+		# The files skip the 384 KiB from 640 KiB to 1 MiB.
+		cmp -l "/tmp/$1.ram" "/tmp/$2.ram" | head -n 16 |
+			awk '{ o = $1 - 1; if (o >= 655360) o += 393216;
+			       printf "    differs at guest address %#x: %s, %s (octal)\n", o, $2, $3 }'
+	fi
+	rm -f "/tmp/$1.ram" "/tmp/$2.ram"
+	[ -n "$h1" ] && [ "$h1" = "$h2" ]
+}
+
+# Wait up to $2 s for QEMU $1's QMP monitor.
+qmp_ready() {
+	for n in $(seq $(($2 * 10))); do
+		l2_qmp "$1" query-status > /dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+say "2. the peer on Z (netpeer, in L1), sending; the guest on X, receiving and pinging"
+kvm_ready
+run sh -c "netpeer $Z 10.0.0.1 02:56:4d:00:00:01 10.0.0.2 $MAC 5000 200 > /tmp/netpeer.out 2>&1 &"
+for n in $(seq 50); do
+	grep -q ready /tmp/netpeer.out && break
+	sleep 0.1
+done
+grep -q ready /tmp/netpeer.out || fail "netpeer: $(cat /tmp/netpeer.out)"
+l2_pids="$l2_pids $(pidof netpeer)"
+l2_start m0 "$GUEST" "$(nic "$X")" || fail "the guest did not boot"
+wait_above m0 udp_got 60 0 || fail "no datagram reached the guest"
+[ -n "$(l2_value m0 wall_clock_gpa)" ] || fail "the guest did not say where its wall clock is"
+wait_above m0 ping_got 30 0 || fail "no ping reply reached the guest"
+say "   guest: $(grep '^L2: tick=' /tmp/m0.out | tail -n 1)"
+
+src=m0 src_node=$X dst_node=$Y
+done_rounds=0 hash_ok=0 cont_ok=0 stderr_lines=0 maxdown=0 maxtotal=0 minsync=99
+i=1
+while [ $i -le "$rounds" ]; do
+	dst=m$i
+	say "3.$i migrate $src ($src_node) -> $dst ($dst_node)"
+	l2_launch "$dst" "$GUEST" "$(nic "$dst_node")" -incoming "unix:/tmp/mig.sock" -S
+	qmp_ready "$dst" 30 || fail "QEMU $dst did not start"
+	l2_qmp "$src" migrate-set-parameters "{\"max-bandwidth\": $BANDWIDTH, \"downtime-limit\": 300}" > /dev/null ||
+		fail "migrate-set-parameters"
+	got0=$(tick_value "$src" udp_got)
+	l2_qmp "$src" migrate '{"uri": "unix:/tmp/mig.sock"}' > /dev/null || fail "migrate $src"
+	st=
+	for n in $(seq 1200); do
+		[ -e "/tmp/$src.rc" ] || [ -e "/tmp/$dst.rc" ] && break
+		info=$(l2_qmp "$src" query-migrate)
+		st=$(echo "$info" | sed -n 's/.*"status": *"\([a-z-]*\)".*/\1/p' | tail -n 1)
+		case "$st" in completed|failed|cancelled) break ;; esac
+		sleep 0.1
+	done
+	if [ "$st" != completed ]; then
+		echo "$info"
+		for q in "$src" "$dst"; do
+			[ -e "/tmp/$q.rc" ] && say "   QEMU of $q exited: $(cat "/tmp/$q.rc")"
+			l2_stderr "$q" > /dev/null
+		done
+		fail "migration $i: ${st:-QEMU gone}"
+	fi
+	total=$(json_num "$info" total-time) down=$(json_num "$info" downtime)
+	sync=$(json_num "$info" dirty-sync-count) mb=$(($(json_num "$info" transferred) >> 20))
+	say "   completed: total ${total} ms, downtime ${down} ms, ${mb} MiB, ${sync} dirty syncs; $(($(tick_value "$src" udp_got) - got0)) datagrams during it; L1: $(awk '/MemAvailable/ { print int($2 / 1024) }' /proc/meminfo) MiB available"
+	[ "$down" -gt "$maxdown" ] && maxdown=$down
+	[ "$total" -gt "$maxtotal" ] && maxtotal=$total
+	[ "$sync" -lt "$minsync" ] && minsync=$sync
+
+	# The source stopped, the destination not started: their RAM.
+	ram_compare "$src" "$dst" && hash_ok=$((hash_ok + 1))
+
+	before=$(tick_value "$src" tick)
+	l2_qmp "$dst" cont > /dev/null || fail "cont $dst"
+	l2_qmp "$src" quit > /dev/null
+	l2_end "$src" 30 > /dev/null
+	stderr_lines=$((stderr_lines + $(l2_stderr "$src")))
+	# The guest goes on where it was: its ticks, pings and datagrams.
+	last_got=$(tick_value "$src" udp_got) last_ping=$(tick_value "$src" ping_got)
+	if wait_above "$dst" udp_got 30 "${last_got:-0}" &&
+	   wait_above "$dst" ping_got 30 "${last_ping:-0}"; then
+		cont_ok=$((cont_ok + 1))
+	fi
+	say "   then: $(grep '^L2: tick=' "/tmp/$dst.out" | tail -n 1) (tick $before before)"
+
+	src=$dst
+	t=$src_node src_node=$dst_node dst_node=$t
+	done_rounds=$i
+	i=$((i + 1))
+done
+
+say "   the peer: $(tail -n 1 /tmp/netpeer.out)"
+for f in /sys/kernel/debug/vhost_mdev/*/vqs; do
+	say "   $(basename "$(dirname "$f")") vq:kicks/calls $(awk 'NR > 1 { printf "%s:%s/%s ", $1, $2, $3 }' "$f")"
+done
+result "rounds=$done_rounds hash_ok=$hash_ok cont_ok=$cont_ok max_downtime_ms=$maxdown max_total_ms=$maxtotal min_dirty_syncs=$minsync"
+result "udp_got=$(tick_value "$src" udp_got) udp_bad=$(tick_value "$src" udp_bad) udp_dup=$(tick_value "$src" udp_dup) udp_lost=$(tick_value "$src" udp_lost) udp_maxgap_ms=$(tick_value "$src" udp_maxgap_ms)"
+result "ping_got=$(tick_value "$src" ping_got) ping_lost_run=$(tick_value "$src" ping_lost_run)"
+logf=/sys/kernel/debug/vhost_mdev/$(basename "$src_node")/log
+
+if [ $cancel = 1 ]; then
+	dst=c$i
+	say "4. a migration cancelled half-way: $src stays, logging off"
+	l2_launch "$dst" "$GUEST" "$(nic "$dst_node")" -incoming "unix:/tmp/mig.sock" -S
+	qmp_ready "$dst" 30 || fail "QEMU $dst did not start"
+	l2_qmp "$src" migrate-set-parameters '{"max-bandwidth": 1048576}' > /dev/null
+	l2_qmp "$src" migrate '{"uri": "unix:/tmp/mig.sock"}' > /dev/null || fail "migrate $src"
+	sleep 2
+	during=$(tr '\n' ' ' < "$logf")
+	say "   during: $during"
+	l2_qmp "$src" migrate_cancel > /dev/null
+	for n in $(seq 300); do
+		st=$(l2_qmp "$src" query-migrate | sed -n 's/.*"status": *"\([a-z-]*\)".*/\1/p' | tail -n 1)
+		[ "$st" = cancelled ] && break
+		sleep 0.1
+	done
+	after=$(tr '\n' ' ' < "$logf")
+	say "   after: $after"
+	run_state=$(l2_qmp "$src" query-status | sed -n 's/.*"status": *"\([a-z-]*\)".*/\1/p')
+	l2_end "$dst" 10 > /dev/null
+	got=$(tick_value "$src" udp_got)
+	wait_above "$src" udp_got 20 "${got:-0}" && flowing=1 || flowing=0
+	result "cancel_status=$st cancel_run_state=$run_state cancel_flowing=$flowing"
+	result "log_during=$(echo "$during" | grep -c 'log_all 1') log_after_off=$(echo "$after" | grep -c 'log_all 0 base 0x0 ')"
+fi
+
+stderr_lines=$((stderr_lines + $(l2_stderr "$src")))
+result "qemu_stderr_lines=$stderr_lines"
+
+if [ $hidden = 1 ]; then
+	say "5. an mdev whose dirty_log is 0: QEMU blocks the migration"
+	l2_qmp "$src" quit > /dev/null
+	l2_end "$src" 30 > /dev/null
+	u=$(basename "$(readlink -f "/sys/class/vhost-mdev/$(basename "$src_node")/device")")
+	run sh -c "echo 0 > /sys/bus/mdev/devices/$u/dirty_log" || fail "dirty_log=0"
+	l2_launch h "$GUEST" "$(nic "$src_node")" -S
+	qmp_ready h 30 || fail "QEMU h did not start"
+	reply=$(l2_qmp h migrate '{"uri": "unix:/tmp/mig-h.sock"}' 2>&1)
+	say "   migrate: $reply"
+	l2_qmp h quit > /dev/null
+	l2_end h 30 > /dev/null
+	echo 1 > "/sys/bus/mdev/devices/$u/dirty_log"
+	result "blocked=$(echo "$reply" | grep -c 'Migration disabled: vhost lacks VHOST_F_LOG_ALL feature')"
+fi
+say "done"

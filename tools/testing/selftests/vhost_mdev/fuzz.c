@@ -194,9 +194,6 @@ static void fill(struct fuzz *z, unsigned long cmd, uint8_t *buf)
 	case VHOST_SET_FEATURES: case VHOST_SET_BACKEND_FEATURES:
 		q[0] = pick(z, 2) ? rnd(z) & rnd(z) : u64_edge(z);
 		break;
-	case VHOST_SET_LOG_BASE:
-		q[0] = pick(z, 2) ? uaddr(z) : u64_edge(z);
-		break;
 	case VHOST_VDPA_SET_STATUS:
 		buf[0] = pick(z, 2) ? statuses[pick(z, ARRAY_SIZE(statuses))] :
 				      rnd(z);

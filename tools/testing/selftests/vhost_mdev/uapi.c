@@ -421,10 +421,10 @@ TEST_F(uapi, mac_and_mtu_attributes)
 	static const char * const bad_macs[] = {
 		"01:00:5e:00:00:01",	/* multicast */
 		"00:00:00:00:00:00", "52:54:00:12:34", "52:54:00:12:34:5g",
-		"52:54:00:12:34:56:78", "52:54:00:12:34:56 x", "",
+		"52:54:00:12:34:56:78", "52:54:00:12:34:56 x", "\n",
 	};
 	static const char * const bad_mtus[] = {
-		"67", "65522", "65536", "-1", "1500x", "",
+		"67", "65522", "-1", "1500x", "\n",
 	};
 	uint8_t cfg[12];
 	char buf[64];
@@ -447,6 +447,8 @@ TEST_F(uapi, mac_and_mtu_attributes)
 	for (i = 0; i < ARRAY_SIZE(bad_mtus); i++)
 		EXPECT_EQ(-EINVAL, sim_attr(self->uuid, "mtu", bad_mtus[i],
 					    NULL, 0)) TH_LOG("%s", bad_mtus[i]);
+	/* Beyond 16 bits: kstrtou16()'s answer. */
+	EXPECT_EQ(-ERANGE, sim_attr(self->uuid, "mtu", "65536", NULL, 0));
 	ASSERT_EQ(0, sim_attr(self->uuid, "mac", "02:00:00:ab:cd:ef", NULL,
 			      0));
 	ASSERT_EQ(0, sim_attr(self->uuid, "mtu", "68", NULL, 0));

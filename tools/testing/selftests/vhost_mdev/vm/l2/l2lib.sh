@@ -169,7 +169,8 @@ l2_nic() {
 
 # Start L2 guest $1 in the background: kernel command line $2, NICs $3,
 # more QEMU arguments after (L2_SMP: its vCPUs, 1 by default; L2_MEM: its
-# memory, 256M by default). Its console
+# memory, 256M by default; L2_QEMU_ARGS: more for every guest, as
+# "-trace vhost_vdpa_*" by hand). Its console
 # goes to /tmp/$1.out (and is shown as "  $1| ..."), QEMU's stderr to
 # /tmp/$1.err, its exit status to /tmp/$1.rc when it ends; its QMP monitor
 # listens on /tmp/$1.qmp (the qmp helper talks to it). A kernel panic ends
@@ -205,7 +206,7 @@ l2_launch() {
 		-nodefaults -display none -no-reboot -serial stdio \
 		-L /usr/share/qemu -kernel $L2_DIR/vmlinuz \
 		-initrd $L2_DIR/initrd.cpio -append "$append" \
-		-qmp "unix:/tmp/$name.qmp,server=on,wait=off" "$@"
+		-qmp "unix:/tmp/$name.qmp,server=on,wait=off" ${L2_QEMU_ARGS:-} "$@"
 	echo "    $* $nics" | sed "s|-append $append|-append \"$append\"|"
 	ulimit -l unlimited
 	rm -f "/tmp/$name.out" "/tmp/$name.err" "/tmp/$name.rc" \

@@ -10,6 +10,24 @@
 say() { echo "demo: $*"; }
 fail() { echo "VMRUN: script-failed $*"; exit 1; }
 
+# Run a scenario (arguments after $1) into file $1, shown as it runs; its
+# exit status.
+follow() {
+	out=$1
+	shift
+	"$@" > "$out" 2>&1 &
+	pid=$!
+	tail -f "$out" --pid=$pid 2>/dev/null || {
+		# busybox tail has no --pid: follow until the script is done.
+		while kill -0 $pid 2>/dev/null; do sleep 1; done
+		cat "$out"
+	}
+	wait $pid
+}
+
+# The last RESULT value of key $2 in file $1.
+val() { sed -n "s/^RESULT .*$2=\([^ ]*\).*/\1/p" "$1" | tail -n 1; }
+
 if [ "${VMRUN_DEMO_SIM:-0}" = 1 ]; then
 	mode=--sim
 	say "the simulator parent (make demo SIM=1): two crossed-over devices"
@@ -20,17 +38,10 @@ fi
 say "kernel $(uname -r); our modules are installed in /lib/modules/$(uname -r)/extra"
 echo
 
-/usr/share/vmrun/l2/pingbulk.sh $mode > /tmp/demo.out 2>&1 &
-pid=$!
-tail -f /tmp/demo.out --pid=$pid 2>/dev/null || {
-	# busybox tail has no --pid: follow until the script is done.
-	while kill -0 $pid 2>/dev/null; do sleep 1; done
-	cat /tmp/demo.out
-}
-wait $pid
+follow /tmp/demo.out /usr/share/vmrun/l2/pingbulk.sh $mode
 rc=$?
 
-r() { sed -n "s/^RESULT .*$1=\([^ ]*\).*/\1/p" /tmp/demo.out | tail -n 1; }
+r() { val /tmp/demo.out "$1"; }
 echo
 say "result:"
 say "  L2's link:          carrier=$(r carrier)"
@@ -55,15 +66,9 @@ if [ "${VMRUN_DEMO_MIGRATE:-0}" = 1 ]; then
 	echo
 	say "live migration (make demo MIGRATE=1): a KVM guest on a simulator mdev moves"
 	say "between two mdevs while a peer streams datagrams to it, data path in the kernel"
-	/usr/share/vmrun/l2/migrate.sh --rounds 4 > /tmp/migrate.out 2>&1 &
-	pid=$!
-	tail -f /tmp/migrate.out --pid=$pid 2>/dev/null || {
-		while kill -0 $pid 2>/dev/null; do sleep 1; done
-		cat /tmp/migrate.out
-	}
-	wait $pid
+	follow /tmp/migrate.out /usr/share/vmrun/l2/migrate.sh --rounds 4
 	rc=$?
-	m() { sed -n "s/^RESULT .*$1=\([^ ]*\).*/\1/p" /tmp/migrate.out | tail -n 1; }
+	m() { val /tmp/migrate.out "$1"; }
 	echo
 	say "migration result:"
 	say "  migrations:         $(m rounds), RAM identical at the switch-over: $(m hash_ok)"

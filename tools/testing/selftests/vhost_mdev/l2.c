@@ -124,12 +124,15 @@ static bool vq_called(const char *vqs, int vq)
 }
 
 /*
- * A guest with two vCPUs and multiqueue NICs (mq=on, queues=2): its
- * virtio_net brings both pairs up (the control queue answers while the
+ * A guest with multiqueue NICs (mq=on, queues=2): its virtio_net sets its
+ * pairs through the control queue at probe (which answers while the
  * crossed-over peer is not started yet: before that was fixed, the probe
- * hung), ethtool -L switches the pairs down to 1 and back with traffic at
- * each step, and the vCPUs' traffic goes through both pairs: the guest
- * kicks every queue, and the device interrupts on both receive queues.
+ * hung), ethtool -L switches them to 2, 1 and 2 with traffic at each step,
+ * and traffic goes through both pairs: the guest kicks every queue, and
+ * the device interrupts on both receive queues. The guest has one vCPU
+ * and steers its transmit queues with XPS: two-vCPU guests crashed L1
+ * (a corrupted task stack, an int3 Oops in KVM) about once in 15 runs
+ * under nested KVM on TCG, on the old code too.
  * On the PCI parent the function has two pairs when the runner gave the
  * functions multi-queue taps, and the peer is the other function. With
  * x-svq too (pci_svq) it is not run here: see the skip.
@@ -154,7 +157,8 @@ TEST_F_TIMEOUT(l2, multiqueue, 600)
 	EXPECT_EQ(1, vmdev_result_num(self->out, "l2_done"));
 	EXPECT_EQ(3, vmdev_result_num(self->out, "ping_received"));
 	EXPECT_EQ(2, vmdev_result_num(self->out, "mq_max"));
-	EXPECT_EQ(2, vmdev_result_num(self->out, "mq_current"));
+	/* One pair per vCPU at probe: the guest has one (see mq.sh). */
+	EXPECT_EQ(1, vmdev_result_num(self->out, "mq_current"));
 	EXPECT_EQ(1, vmdev_result_num(self->out, "mq_switch_ok"));
 	/* The guest used both queues of each direction (its kicks)... */
 	vmdev_result(self->out, "mq_tx_kicks", tx, sizeof(tx));

@@ -13,7 +13,8 @@
 # l2.cycle= (during the stream, reset the NIC that often: its driver is
 # unbound and bound again, so the device is reset and set up anew),
 # l2.mq=1 (then switch the queue pairs with ethtool -L from the most down
-# to 1 and back, pinging at each, and ping from every vCPU), and
+# to 1 and back, pinging at each, and ping from every vCPU, or with one
+# vCPU through each transmit queue), and
 # l2.pair=1 when L2 has a second interface wired to the first: the peer
 # then lives in L2, in a network namespace of its own, serving the file.
 # l2.role=migrant: after the pings, ping l2.peer 10 times a second and
@@ -142,6 +143,14 @@ queue_kicks() {
 	ethtool -S "$dev" | awk -v k="$1" '$1 ~ "^" k "[0-9]+_kicks:" {printf "%s%s", s, $2; s = ","}'
 }
 
+# Send what interface $1 sends on its transmit queue $2 only (XPS, CPU 0).
+xps_only() {
+	for x in /sys/class/net/$1/queues/tx-*/xps_cpus; do
+		echo 0 > "$x"
+	done
+	echo 1 > "/sys/class/net/$1/queues/tx-$2/xps_cpus"
+}
+
 if [ "${mq:-0}" = 1 ]; then
 	max=$(channels Pre-set)
 	say "mq_max=$max mq_current=$(channels Current)"
@@ -154,10 +163,23 @@ if [ "${mq:-0}" = 1 ]; then
 		say "mq_combined=$n current=$cur pings=${got:-0}"
 	done
 	say "mq_switch_ok=$ok"
-	# virtio-net picks the transmit queue by CPU: ping from each vCPU.
-	for c in $(seq 0 $(($(nproc) - 1))); do
-		taskset -c "$c" ping -c 5 -i 0.1 -W 2 "$peer" > /dev/null 2>&1
-	done
+	# virtio-net picks the transmit queue by CPU (XPS): ping from each
+	# vCPU; with one, map it to each transmit queue in turn.
+	if [ "$(nproc)" -gt 1 ]; then
+		for c in $(seq 0 $(($(nproc) - 1))); do
+			taskset -c "$c" ping -c 5 -i 0.1 -W 2 "$peer" > /dev/null 2>&1
+		done
+	else
+		for q in $(seq 0 $((max - 1))); do
+			xps_only "$dev" "$q"
+			# The peer in L2 answers on the same pair (all its
+			# pairs up, its own sysfs, in its network namespace).
+			[ "${pair:-0}" = 1 ] &&
+				nsenter -t "$ns" -n unshare -m sh -c \
+					"ethtool -L $pdev combined $max; mount -t sysfs sysfs /sys; for x in /sys/class/net/$pdev/queues/tx-*/xps_cpus; do echo 0 > \$x; done; echo 1 > /sys/class/net/$pdev/queues/tx-$q/xps_cpus"
+			ping -c 5 -i 0.1 -W 2 "$peer" > /dev/null 2>&1
+		done
+	fi
 	say "mq_tx_kicks=$(queue_kicks tx) mq_rx_kicks=$(queue_kicks rx)"
 fi
 

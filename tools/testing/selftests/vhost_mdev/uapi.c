@@ -424,7 +424,7 @@ TEST_F(uapi, mac_and_mtu_attributes)
 		"52:54:00:12:34:56:78", "52:54:00:12:34:56 x", "\n",
 	};
 	static const char * const bad_mtus[] = {
-		"67", "65522", "-1", "1500x", "\n",
+		"67", "65523", "-1", "1500x", "0x",
 	};
 	uint8_t cfg[12];
 	char buf[64];
@@ -452,18 +452,18 @@ TEST_F(uapi, mac_and_mtu_attributes)
 	ASSERT_EQ(0, sim_attr(self->uuid, "mac", "02:00:00:ab:cd:ef", NULL,
 			      0));
 	ASSERT_EQ(0, sim_attr(self->uuid, "mtu", "68", NULL, 0));
-	ASSERT_EQ(0, sim_attr(self->uuid, "mtu", "65521", NULL, 0));
+	ASSERT_EQ(0, sim_attr(self->uuid, "mtu", "65522", NULL, 0));
 	ASSERT_EQ(0, sim_attr(self->uuid, "mac", NULL, buf, sizeof(buf)));
 	EXPECT_STREQ("02:00:00:ab:cd:ef", buf);
 	ASSERT_EQ(0, sim_attr(self->uuid, "mtu", NULL, buf, sizeof(buf)));
-	EXPECT_STREQ("65521", buf);
+	EXPECT_STREQ("65522", buf);
 
 	/* What a client reads. */
 	self->fd = open(self->node, O_RDWR);
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, config(self->fd, VHOST_VDPA_GET_CONFIG, 0, 12, cfg));
 	EXPECT_EQ(0, memcmp(cfg, "\x02\x00\x00\xab\xcd\xef", 6));
-	EXPECT_EQ(65521, cfg[10] | cfg[11] << 8);
+	EXPECT_EQ(65522, cfg[10] | cfg[11] << 8);
 }
 
 TEST_F(uapi, vring_index_out_of_range)

@@ -16,6 +16,7 @@
 #   make fuzz             a long fuzz run (SEED=, CALLS=)
 #   make soak             30 minutes of L2 traffic with resets, remaps and
 #                         mdev re-creation, on the debug kernel (SOAK_S=)
+#   make migrate-check    the migration tests (not in make check yet: issue 11)
 #   make migrate-soak     ROUNDS=20 live migrations of a KVM guest (simulator)
 #   make dpdk-soak        DPDK testpmd, run after run, on the simulator
 #                         (RUNS=100 of SECS=20; VARIANT=sim_crossover, pci)
@@ -71,7 +72,7 @@ VMRUN = $(SELFTESTS)/vm/vmrun.py --kernel $(KERNEL) --kimage $(KIMAGE) \
 	--workdir $(BUILD)/vm-$(KERNEL) --l2-kimage $(L2_KIMAGE) \
 	--l2-kmods $(L2_KMODS)
 
-.PHONY: all modules kernel selftests tools deps lint check demo fuzz soak migrate-soak \
+.PHONY: all modules kernel selftests tools deps lint check demo fuzz soak migrate-check migrate-soak \
 	dpdk-soak clean distclean help
 
 all: modules
@@ -126,6 +127,9 @@ fuzz: $(DEPS_STAMP) modules tools selftests
 # dpdk.c (sim: each device loops back; sim_crossover; pci).
 DPDK_RUNS = $(or $(RUNS),100)
 DPDK_SECS = $(or $(SECS),20)
+migrate-check: $(DEPS_STAMP) modules tools selftests
+	$(Q)$(VMRUN) --test migration --env VMDEV_MIGRATION=1
+
 migrate-soak: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --script migsoak.sh --env ROUNDS=$(or $(ROUNDS),20) \
 		--timeout $$(( $(or $(ROUNDS),20) * 60 + 600 ))

@@ -194,6 +194,9 @@ static void fill(struct fuzz *z, unsigned long cmd, uint8_t *buf)
 	case VHOST_SET_FEATURES: case VHOST_SET_BACKEND_FEATURES:
 		q[0] = pick(z, 2) ? rnd(z) & rnd(z) : u64_edge(z);
 		break;
+	case VHOST_SET_LOG_BASE:
+		q[0] = pick(z, 2) ? uaddr(z) : u64_edge(z);
+		break;
 	case VHOST_VDPA_SET_STATUS:
 		buf[0] = pick(z, 2) ? statuses[pick(z, ARRAY_SIZE(statuses))] :
 				      rnd(z);
@@ -246,7 +249,12 @@ static void judge(struct __test_metadata *_metadata, struct fuzz *z, long ret,
 
 static void do_ioctl(struct __test_metadata *_metadata, struct fuzz *z)
 {
-	uint64_t buf64[64];
+	/*
+	 * Room for any length the kernel may take: VHOST_VDPA_GET_CONFIG
+	 * writes up to a page of a PCI function's configuration (the reads
+	 * past its end are all ones) after the 8-byte header.
+	 */
+	uint64_t buf64[(8 + PAGE) / 8] = {};
 	uint8_t *buf = (uint8_t *)buf64;
 	unsigned long cmd;
 	long ret;

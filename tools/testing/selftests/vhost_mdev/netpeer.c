@@ -9,8 +9,9 @@
  *   netpeer NODE MY_IP MY_MAC GUEST_IP GUEST_MAC PORT PPS
  *
  * Prints "netpeer: ready" once the device runs, then once a second and on
- * SIGTERM "netpeer: sent=N received=N arp=N echo=N" (datagrams sent,
- * frames received, ARP and echo requests answered).
+ * SIGTERM "netpeer: sent=N received=N arp=N echo=N ringfull=N" (datagrams
+ * sent, frames received, ARP and echo requests answered, frames lost to a
+ * full transmit ring).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -60,7 +61,7 @@ struct peer {
 	uint8_t mac[6], guest_mac[6];
 	struct in_addr ip, guest_ip;
 	uint16_t port;
-	unsigned long sent, received, arp, echo;
+	unsigned long sent, received, arp, echo, ringfull;
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -87,9 +88,9 @@ static void ip_header(struct peer *p, uint8_t *ip, size_t len, uint8_t proto,
 static void send_frame(struct peer *p, const uint8_t *f, size_t len)
 {
 	vmdev_tx_reclaim(&p->d, 0);
-	if (!vmdev_send(&p->d, 0, f, len, true))
-		return;
 	/* A full ring: the frame is lost, as on a wire. */
+	if (vmdev_send(&p->d, 0, f, len, true))
+		p->ringfull++;
 }
 
 static void handle(struct peer *p, uint8_t *f, int len)
@@ -104,8 +105,9 @@ static void handle(struct peer *p, uint8_t *f, int len)
 		/* An ARP request for us: the reply. */
 		memcpy(out, f + 6, 6);
 		memcpy(out + 6, p->mac, 6);
+		/* Type, hardware and protocol type and lengths; a reply. */
 		memcpy(out + 12, f + 12, 2 + 6);
-		out[ETH_HLEN + 7] = 2;
+		put16(out + ETH_HLEN + 6, 2);
 		memcpy(out + ETH_HLEN + 8, p->mac, 6);
 		memcpy(out + ETH_HLEN + 14, &p->ip, 4);
 		memcpy(out + ETH_HLEN + 18, f + ETH_HLEN + 8, 10);
@@ -152,6 +154,13 @@ static void send_datagram(struct peer *p, uint64_t seq)
 	udpseq_fill(udp + UDP_HLEN, seq);
 	send_frame(p, out, sizeof(out));
 	p->sent++;
+}
+
+static void report_counts(const struct peer *p)
+{
+	printf("netpeer: sent=%lu received=%lu arp=%lu echo=%lu ringfull=%lu\n",
+	       p->sent, p->received, p->arp, p->echo, p->ringfull);
+	fflush(stdout);
 }
 
 static int parse_mac(const char *s, uint8_t *mac)
@@ -201,9 +210,7 @@ int main(int argc, char **argv)
 		}
 		if (now_us() - report >= 1000000) {
 			report = now_us();
-			printf("netpeer: sent=%lu received=%lu arp=%lu echo=%lu\n",
-			       p.sent, p.received, p.arp, p.echo);
-			fflush(stdout);
+			report_counts(&p);
 		}
 		if (now_us() >= next) {
 			send_datagram(&p, seq++);
@@ -216,8 +223,7 @@ int main(int argc, char **argv)
 		poll(&pfd, 1, (next - now_us()) / 1000 + 1);
 		vmdev_wait_call(&p.d, 0, 0);
 	}
-	printf("netpeer: sent=%lu received=%lu arp=%lu echo=%lu\n", p.sent,
-	       p.received, p.arp, p.echo);
+	report_counts(&p);
 	vmdev_close(&p.d);
 	return 0;
 }

@@ -18,6 +18,10 @@
 #                         mdev re-creation, on the debug kernel (SOAK_S=)
 #   make migrate-check    the migration tests (not in make check yet: issue 11)
 #   make migrate-soak     ROUNDS=20 live migrations of a KVM guest (simulator)
+#   make migrate-bench    live migration, ours next to upstream's vdpa_sim_net
+#                         with QEMU's x-svq, in one boot (BATCHES=3 of ROUNDS=3)
+#   make peers            upstream's vdpa_sim_net, built from linux-source, for
+#                         the comparisons (not committed)
 #   make dpdk-soak        DPDK testpmd, run after run, on the simulator
 #                         (RUNS=100 of SECS=20; VARIANT=sim_crossover, pci)
 #   make lint             checkpatch --strict, sparse, W=1, kernel-doc
@@ -73,7 +77,7 @@ VMRUN = $(SELFTESTS)/vm/vmrun.py --kernel $(KERNEL) --kimage $(KIMAGE) \
 	--l2-kmods $(L2_KMODS)
 
 .PHONY: all modules kernel selftests tools deps lint check demo fuzz soak migrate-check migrate-soak \
-	dpdk-soak clean distclean help
+	dpdk-soak peers migrate-bench clean distclean help
 
 all: modules
 	$(Q)if [ -d $(UAPI) ]; then $(MAKE) tools; else \
@@ -123,10 +127,6 @@ fuzz: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --test fuzz --env VMDEV_FUZZ_SEED=$(or $(SEED),1) \
 		--env VMDEV_FUZZ_CALLS=$(or $(CALLS),500000) --timeout 3600
 
-# testpmd io forwarding, RUNS runs of SECS seconds each, on one variant of
-# dpdk.c (sim: each device loops back; sim_crossover; pci).
-DPDK_RUNS = $(or $(RUNS),100)
-DPDK_SECS = $(or $(SECS),20)
 migrate-check: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --test migration --env VMDEV_MIGRATION=1
 
@@ -134,6 +134,22 @@ migrate-soak: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --script migsoak.sh --env ROUNDS=$(or $(ROUNDS),20) \
 		--timeout $$(( $(or $(ROUNDS),20) * 60 + 600 ))
 
+# Upstream's peers, from the kernel source deps.sh extracted, for KERNEL.
+PEERS = $(BUILD)/peers-$(KERNEL)
+peers: $(DEPS_STAMP) kernel
+	$(Q)scripts/peers.sh $(SRC) $(KDIR) $(PEERS)
+
+MIG_BATCHES = $(or $(BATCHES),3)
+MIG_ROUNDS = $(or $(ROUNDS),3)
+migrate-bench: $(DEPS_STAMP) modules tools selftests peers
+	$(Q)$(VMRUN) --peers $(PEERS) --script migbench.sh \
+		--env BATCHES=$(MIG_BATCHES) --env ROUNDS=$(MIG_ROUNDS) \
+		--timeout $$(( $(MIG_BATCHES) * $(MIG_ROUNDS) * 2 * 60 + 600 ))
+
+# testpmd io forwarding, RUNS runs of SECS seconds each, on one variant of
+# dpdk.c (sim: each device loops back; sim_crossover; pci).
+DPDK_RUNS = $(or $(RUNS),100)
+DPDK_SECS = $(or $(SECS),20)
 dpdk-soak: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --test dpdk --args "-v $(or $(VARIANT),sim)" \
 		--env VMDEV_DPDK_RUNS=$(DPDK_RUNS) --env VMDEV_DPDK_SECS=$(DPDK_SECS) \
@@ -147,4 +163,4 @@ distclean: clean
 	$(Q)rm -rf $(CACHE)
 
 help:
-	$(Q)sed -n '3,25p' Makefile | sed 's/^# \{0,1\}//'
+	$(Q)sed -n '3,31p' Makefile | sed 's/^# \{0,1\}//'

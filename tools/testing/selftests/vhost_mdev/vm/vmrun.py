@@ -71,6 +71,8 @@ DPDK_TESTPMD = "/usr/bin/dpdk-testpmd"
 DPDK_PLUGIN_DIR = "/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0"
 DPDK_PLUGINS = ["librte_net_virtio.so.23.0", "librte_bus_vdev.so.23.0",
                 "librte_mempool_ring.so.23.0"]
+# iproute2's vdpa, which creates upstream's vDPA devices (with --peers).
+VDPA_TOOL = "/usr/sbin/vdpa"
 # What L2's busybox lacks: ethtool, for the queue pairs.
 L2_BINARIES = ["/usr/sbin/ethtool"]
 # Our static helpers (the selftests' helpers/) that L2's scenarios run.
@@ -168,6 +170,16 @@ class Initramfs:
                 self.copy(ko, os.path.join(base, "extra",
                                            os.path.basename(ko)))
                 ours.append(os.path.basename(ko)[:-3])
+        # Upstream's peers, built from the kernel's source (make peers).
+        peers = self.args.peers
+        for ko in sorted(os.listdir(peers)) if peers and \
+                os.path.isdir(peers) else []:
+            if ko.endswith(".ko"):
+                self.copy(os.path.join(peers, ko),
+                          os.path.join(base, "updates", ko))
+                n += 1
+        if peers and os.path.exists(VDPA_TOOL):
+            self.add_binary(VDPA_TOOL)
         sh(["depmod", "-b", self.root, self.kver])
         return n, sorted(ours)
 
@@ -281,8 +293,10 @@ class Initramfs:
         os.makedirs(self.root)
         self.copy("/bin/busybox", "/bin/busybox", 0o755)
         self.copy(os.path.join(HERE, "init.sh"), "/init", 0o755)
-        for f in ("demo.sh", "soak.sh"):
-            self.copy(os.path.join(HERE, f), "/usr/share/vmrun/" + f, 0o755)
+        for f in sorted(os.listdir(HERE)):
+            if f.endswith(".sh") and f != "init.sh":
+                self.copy(os.path.join(HERE, f), "/usr/share/vmrun/" + f,
+                          0o755)
         self.add_tools()
         nmods, ours = self.add_modules()
         available = self.add_tests()
@@ -598,6 +612,8 @@ def main():
     ap.add_argument("--append", default="", help="extra kernel arguments")
     ap.add_argument("--l2-kimage", help="kernel of the L2 guest")
     ap.add_argument("--l2-kmods", help="its /lib/modules/<ver>")
+    ap.add_argument("--peers", help="upstream modules (vdpa_sim_net, ...) "
+                    "built from the kernel's source, for comparisons")
     ap.add_argument("--mem", default="2G")
     ap.add_argument("--timeout", type=int, default=int(
         os.environ.get("VMRUN_TIMEOUT", "1500")), help="seconds for the run")

@@ -20,6 +20,9 @@
 # l2.role=migrant: after the pings, ping l2.peer 10 times a second and
 # receive the peer's numbered UDP stream (udpseq), for good, reporting both
 # once a second ("tick=") across migrations, until the scenario ends it.
+# l2.peermac= (with a device that loops every frame back, no peer): the
+# peer's neighbour entry, fixed; the guest's own MAC sends its pings back to
+# its receive queue, where they write guest memory and go no further.
 
 /bin/busybox mkdir -p /proc /sys /dev /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
@@ -41,6 +44,7 @@ for arg in $(cat /proc/cmdline); do
 	l2.cycle=*) cycle=${arg#l2.cycle=} ;;
 	l2.mq=*) mq=${arg#l2.mq=} ;;
 	l2.role=*) role=${arg#l2.role=} ;;
+	l2.peermac=*) peermac=${arg#l2.peermac=} ;;
 	esac
 done
 
@@ -95,6 +99,7 @@ nic_reset() {
 
 ip link set lo up
 nic_up
+[ -n "${peermac:-}" ] && arp -i "$dev" -s "$peer" "$peermac"
 say "carrier=$(cat /sys/class/net/$dev/carrier) operstate=$(cat /sys/class/net/$dev/operstate)"
 
 out=$(ping -c "$pings" -W 2 "$peer" 2>&1)
@@ -122,7 +127,7 @@ if [ "${role:-}" = migrant ]; then
 	while :; do
 		sleep 1
 		tick=$((tick + 1))
-		say "tick=$tick $(ping_stats) $(cat /tmp/udp.stat 2>/dev/null) tx=$(cat /sys/class/net/$dev/statistics/tx_packets)"
+		say "tick=$tick $(ping_stats) $(cat /tmp/udp.stat 2>/dev/null) tx=$(cat /sys/class/net/$dev/statistics/tx_packets) rx=$(cat /sys/class/net/$dev/statistics/rx_packets)"
 	done
 fi
 

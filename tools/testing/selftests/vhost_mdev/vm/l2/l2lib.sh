@@ -170,7 +170,8 @@ l2_nic() {
 # Start L2 guest $1 in the background: kernel command line $2, NICs $3,
 # more QEMU arguments after (L2_SMP: its vCPUs, 1 by default; L2_MEM: its
 # memory, 256M by default; L2_QEMU_ARGS: more for every guest, as
-# "-trace vhost_vdpa_*" by hand). Its console
+# "-trace vhost_vdpa_*" by hand; L2_APPEND: more for every guest's kernel
+# command line, as "loglevel=7"). Its console
 # goes to /tmp/$1.out (and is shown as "  $1| ..."), QEMU's stderr to
 # /tmp/$1.err, its exit status to /tmp/$1.rc when it ends; its QMP monitor
 # listens on /tmp/$1.qmp (the qmp helper talks to it). A kernel panic ends
@@ -199,7 +200,7 @@ l2_start() {
 }
 
 l2_launch() {
-	name=$1 append="$2 panic=-1" nics=$3
+	name=$1 append="$2 panic=-1${L2_APPEND:+ $L2_APPEND}" nics=$3
 	shift 3
 	set -- qemu-system-x86_64 -accel kvm -cpu host -m ${L2_MEM:-256M} \
 		-smp ${L2_SMP:-1} \

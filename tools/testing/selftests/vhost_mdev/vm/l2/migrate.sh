@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# migrate.sh [--rounds N] [--cancel] [--hidden]: live migration of a stock
-# QEMU 7.2 KVM guest whose NIC is a simulator mdev, data path in the kernel.
+# migrate.sh [--rounds N] [--cancel] [--hidden] [--loop ours|upstream]: live
+# migration of a stock QEMU 7.2 KVM guest whose NIC is a simulator mdev,
+# data path in the kernel.
 #
 # Three simulator devices on one hub (hub=1): X and Y for the migrating
 # guest (the source's and the destination's), Z for its peer, netpeer, a
@@ -21,19 +22,26 @@
 #             source runs on, logging off (the core's debugfs "log").
 #   --hidden  then a VM on an mdev whose dirty_log is 0 cannot migrate:
 #             QEMU says "Migration disabled: vhost lacks VHOST_F_LOG_ALL".
+#   --loop B  for a comparison (migbench.sh): no peer, X and Y loop every
+#             frame back, and the guest's pings (to its own MAC) go to its
+#             receive queue; B is "ours" (simulator mdevs, hub=0) or
+#             "upstream" (vdpa_sim_net devices on upstream vhost_vdpa, with
+#             QEMU's shadow virtqueue, x-svq=on: its only way to migrate).
+#             The RAM must still hash the same, and the guest receive on.
 #
 # The l2 selftest (migration.c) judges the RESULT lines.
 
 L2_TAG=migrate
 . /usr/share/vmrun/l2/l2lib.sh
 
-rounds=10 cancel=0 hidden=0
+rounds=10 cancel=0 hidden=0 loop=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) rounds=$2; shift ;;
 	--cancel) cancel=1 ;;
 	--hidden) hidden=1 ;;
-	*) fail "usage: migrate.sh [--rounds N] [--cancel] [--hidden]" ;;
+	--loop) loop=$2; shift ;;
+	*) fail "usage: migrate.sh [--rounds N] [--cancel] [--hidden] [--loop ours|upstream]" ;;
 	esac
 	shift
 done
@@ -45,24 +53,65 @@ GUEST="console=ttyS0 quiet l2.ip=10.0.0.2/24 l2.peer=10.0.0.1 l2.pings=1 l2.role
 # 32 MiB/s: the guest's ~30 MiB of non-zero pages take more than one round.
 BANDWIDTH=33554432
 
-say "1. three simulator devices on one hub: X, Y (same MAC) and Z"
-rmmod vhost_mdev_sim 2>/dev/null
-run modprobe vhost_mdev_sim hub=1 pairs=1 || fail "modprobe vhost_mdev_sim hub=1"
-trap 'l2_cleanup; rmmod vhost_mdev_sim 2>/dev/null' EXIT
-new_mdev vhost_mdev_sim vhost_mdev_sim-net
-X=$NODE UX=$UUID
-new_mdev vhost_mdev_sim vhost_mdev_sim-net
-Y=$NODE UY=$UUID
-new_mdev vhost_mdev_sim vhost_mdev_sim-net
-Z=$NODE
-# The administrator pins the MAC of X and Y (QEMU 7.2 writes the -device's
-# into the device too, the same on both sides).
-for u in $UX $UY; do
-	run sh -c "echo $MAC > /sys/bus/mdev/devices/$u/mac" || fail "set the MAC of $u"
-done
+# Upstream's vDPA device $1 (vdpa_sim_net, MAC $MAC): its node in $NODE.
+new_vdpa_sim() {
+	run vdpa dev add name "$1" mgmtdev vdpasim_net mac $MAC || fail "vdpa dev add $1"
+	vdpas="$vdpas $1"
+	NODE=/dev/$(ls "/sys/bus/vdpa/devices/$1" | grep '^vhost-vdpa-')
+	say "   vdpa $1 -> $NODE"
+}
+
+svq= dev_opts=
+case "$loop" in
+"")
+	say "1. three simulator devices on one hub: X, Y (same MAC) and Z"
+	hub=1
+	;;
+ours)
+	say "1. two simulator devices, X and Y (same MAC), each looping back"
+	hub=0
+	;;
+upstream)
+	say "1. two upstream vdpa_sim_net devices, X and Y (same MAC), QEMU's x-svq"
+	# vdpa_sim's default, use_va=1 (user addresses, as VDUSE), fails
+	# under x-svq here: "vringh: Failed to access avail idx", not one
+	# frame moves. As a bus-address device it works.
+	run modprobe vhost_vdpa && run modprobe vdpa_sim use_va=0 &&
+		run modprobe vdpa_sim_net ||
+		fail "upstream's vdpa_sim_net is not installed (make peers)"
+	vdpas=
+	trap 'l2_cleanup; for v in $vdpas; do vdpa dev del $v; done' EXIT
+	new_vdpa_sim mig0
+	X=$NODE
+	new_vdpa_sim mig1
+	Y=$NODE
+	# vdpa_sim refuses a driver without VIRTIO_F_ACCESS_PLATFORM.
+	svq=,x-svq=on dev_opts=,iommu_platform=on
+	;;
+*) fail "--loop ours or upstream" ;;
+esac
+if [ "$loop" != upstream ]; then
+	rmmod vhost_mdev_sim 2>/dev/null
+	run modprobe vhost_mdev_sim hub=$hub pairs=1 || fail "modprobe vhost_mdev_sim hub=$hub"
+	trap 'l2_cleanup; rmmod vhost_mdev_sim 2>/dev/null' EXIT
+	new_mdev vhost_mdev_sim vhost_mdev_sim-net
+	X=$NODE UX=$UUID
+	new_mdev vhost_mdev_sim vhost_mdev_sim-net
+	Y=$NODE UY=$UUID
+	if [ $hub = 1 ]; then
+		new_mdev vhost_mdev_sim vhost_mdev_sim-net
+		Z=$NODE
+	fi
+	# The administrator pins the MAC of X and Y (QEMU 7.2 writes the
+	# -device's into the device too, the same on both sides).
+	for u in $UX $UY; do
+		run sh -c "echo $MAC > /sys/bus/mdev/devices/$u/mac" || fail "set the MAC of $u"
+	done
+fi
+[ -n "$loop" ] && GUEST="$GUEST l2.peermac=$MAC"
 
 nic() {
-	echo "-netdev type=vhost-vdpa,vhostdev=$1,id=n0 -device virtio-net-pci,netdev=n0,mac=$MAC,disable-legacy=on,page-per-vq=on,romfile="
+	echo "-netdev type=vhost-vdpa,vhostdev=$1,id=n0$svq -device virtio-net-pci,netdev=n0,mac=$MAC,disable-legacy=on,page-per-vq=on,romfile=$dev_opts"
 }
 
 # The "key": number in a QMP reply $1.
@@ -134,19 +183,25 @@ qmp_ready() {
 	return 1
 }
 
-say "2. the peer on Z (netpeer, in L1), sending; the guest on X, receiving and pinging"
 kvm_ready
-run sh -c "netpeer $Z 10.0.0.1 02:56:4d:00:00:01 10.0.0.2 $MAC 5000 200 > /tmp/netpeer.out 2>&1 &"
-for n in $(seq 50); do
-	grep -q ready /tmp/netpeer.out && break
-	sleep 0.1
-done
-grep -q ready /tmp/netpeer.out || fail "netpeer: $(cat /tmp/netpeer.out)"
-l2_pids="$l2_pids $(pidof netpeer)"
-l2_start m0 "$GUEST" "$(nic "$X")" || fail "the guest did not boot"
-wait_above m0 udp_got 60 0 || fail "no datagram reached the guest"
+if [ -z "$loop" ]; then
+	say "2. the peer on Z (netpeer, in L1), sending; the guest on X, receiving and pinging"
+	run sh -c "netpeer $Z 10.0.0.1 02:56:4d:00:00:01 10.0.0.2 $MAC 5000 200 > /tmp/netpeer.out 2>&1 &"
+	for n in $(seq 50); do
+		grep -q ready /tmp/netpeer.out && break
+		sleep 0.1
+	done
+	grep -q ready /tmp/netpeer.out || fail "netpeer: $(cat /tmp/netpeer.out)"
+	l2_pids="$l2_pids $(pidof netpeer)"
+	l2_start m0 "$GUEST" "$(nic "$X")" || fail "the guest did not boot"
+	wait_above m0 udp_got 60 0 || fail "no datagram reached the guest"
+	wait_above m0 ping_got 30 0 || fail "no ping reply reached the guest"
+else
+	say "2. the guest on X, pinging itself through the device"
+	l2_start m0 "$GUEST" "$(nic "$X")" || fail "the guest did not boot"
+	wait_above m0 rx 60 0 || fail "the guest received nothing"
+fi
 [ -n "$(l2_value m0 wall_clock_gpa)" ] || fail "the guest did not say where its wall clock is"
-wait_above m0 ping_got 30 0 || fail "no ping reply reached the guest"
 say "   guest: $(grep '^L2: tick=' /tmp/m0.out | tail -n 1)"
 
 src=m0 src_node=$X dst_node=$Y
@@ -174,12 +229,15 @@ while [ $i -le "$rounds" ]; do
 		for q in "$src" "$dst"; do
 			[ -e "/tmp/$q.rc" ] && say "   QEMU of $q exited: $(cat "/tmp/$q.rc")"
 			l2_stderr "$q" > /dev/null
+			say "   the console of $q ends:"
+			tail -n 12 "/tmp/$q.out" | sed 's/^/     /'
 		done
 		fail "migration $i: ${st:-QEMU gone}"
 	fi
 	total=$(json_num "$info" total-time) down=$(json_num "$info" downtime)
 	sync=$(json_num "$info" dirty-sync-count) mb=$(($(json_num "$info" transferred) >> 20))
 	say "   completed: total ${total} ms, downtime ${down} ms, ${mb} MiB, ${sync} dirty syncs; $(($(tick_value "$src" udp_got) - got0)) datagrams during it; L1: $(awk '/MemAvailable/ { print int($2 / 1024) }' /proc/meminfo) MiB available"
+	result "round=$i total_ms=$total downtime_ms=$down mib=$mb dirty_syncs=$sync"
 	[ "$down" -gt "$maxdown" ] && maxdown=$down
 	[ "$total" -gt "$maxtotal" ] && maxtotal=$total
 	[ "$sync" -lt "$minsync" ] && minsync=$sync
@@ -194,8 +252,11 @@ while [ $i -le "$rounds" ]; do
 	stderr_lines=$((stderr_lines + $(l2_stderr "$src")))
 	# The guest goes on where it was: its ticks, pings and datagrams.
 	last_got=$(tick_value "$src" udp_got) last_ping=$(tick_value "$src" ping_got)
-	if wait_above "$dst" udp_got 30 "${last_got:-0}" &&
-	   wait_above "$dst" ping_got 30 "${last_ping:-0}"; then
+	last_rx=$(tick_value "$src" rx)
+	if [ -n "$loop" ]; then
+		wait_above "$dst" rx 30 "${last_rx:-0}" && cont_ok=$((cont_ok + 1))
+	elif wait_above "$dst" udp_got 30 "${last_got:-0}" &&
+	     wait_above "$dst" ping_got 30 "${last_ping:-0}"; then
 		cont_ok=$((cont_ok + 1))
 	fi
 	say "   then: $(grep '^L2: tick=' "/tmp/$dst.out" | tail -n 1) (tick $before before)"
@@ -206,9 +267,11 @@ while [ $i -le "$rounds" ]; do
 	i=$((i + 1))
 done
 
-say "   the peer: $(tail -n 1 /tmp/netpeer.out)"
+[ -z "$loop" ] && say "   the peer: $(tail -n 1 /tmp/netpeer.out)"
 for f in /sys/kernel/debug/vhost_mdev/*/vqs; do
-	say "   $(basename "$(dirname "$f")") vq:kicks/calls $(awk 'NR > 1 { printf "%s:%s/%s ", $1, $2, $3 }' "$f")"
+	[ -e "$f" ] || continue
+	d=$(dirname "$f")
+	say "   $(basename "$d") vq:kicks/calls $(awk 'NR > 1 { printf "%s:%s/%s ", $1, $2, $3 }' "$f")$(tr '\n' ' ' < "$d/sim" 2>/dev/null)"
 done
 result "rounds=$done_rounds hash_ok=$hash_ok cont_ok=$cont_ok max_downtime_ms=$maxdown max_total_ms=$maxtotal min_dirty_syncs=$minsync"
 result "udp_got=$(tick_value "$src" udp_got) udp_bad=$(tick_value "$src" udp_bad) udp_dup=$(tick_value "$src" udp_dup) udp_lost=$(tick_value "$src" udp_lost) udp_maxgap_ms=$(tick_value "$src" udp_maxgap_ms)"

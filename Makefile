@@ -16,7 +16,6 @@
 #   make fuzz             a long fuzz run (SEED=, CALLS=)
 #   make soak             30 minutes of L2 traffic with resets, remaps and
 #                         mdev re-creation, on the debug kernel (SOAK_S=)
-#   make migrate-check    the migration tests (not in make check yet: issue 11)
 #   make migrate-soak     ROUNDS=20 live migrations of a KVM guest (simulator)
 #   make migrate-bench    live migration, ours next to upstream's vdpa_sim_net
 #                         with QEMU's x-svq, in one boot (BATCHES=3 of ROUNDS=3)
@@ -76,7 +75,7 @@ VMRUN = $(SELFTESTS)/vm/vmrun.py --kernel $(KERNEL) --kimage $(KIMAGE) \
 	--workdir $(BUILD)/vm-$(KERNEL) --l2-kimage $(L2_KIMAGE) \
 	--l2-kmods $(L2_KMODS)
 
-.PHONY: all modules kernel selftests tools deps lint check demo fuzz soak migrate-check migrate-soak \
+.PHONY: all modules kernel selftests tools deps lint check demo fuzz soak migrate-soak \
 	dpdk-soak peers migrate-bench clean distclean help
 
 all: modules
@@ -127,9 +126,6 @@ fuzz: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --test fuzz --env VMDEV_FUZZ_SEED=$(or $(SEED),1) \
 		--env VMDEV_FUZZ_CALLS=$(or $(CALLS),500000) --timeout 3600
 
-migrate-check: $(DEPS_STAMP) modules tools selftests
-	$(Q)$(VMRUN) --test migration --env VMDEV_MIGRATION=1
-
 migrate-soak: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --script migsoak.sh --env ROUNDS=$(or $(ROUNDS),20) \
 		--timeout $$(( $(or $(ROUNDS),20) * 60 + 600 ))
@@ -163,4 +159,4 @@ distclean: clean
 	$(Q)rm -rf $(CACHE)
 
 help:
-	$(Q)sed -n '3,31p' Makefile | sed 's/^# \{0,1\}//'
+	$(Q)sed -n '3,30p' Makefile | sed 's/^# \{0,1\}//'

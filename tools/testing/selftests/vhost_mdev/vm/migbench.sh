@@ -21,13 +21,15 @@ rm -rf $out
 mkdir -p $out
 failed=
 
+# The last RESULT value of key $1 in $log.
+r() { sed -n "s/^RESULT .*$1=\([^ ]*\).*/\1/p" "$log" | tail -n 1; }
+
 for b in $(seq "$batches"); do
 	for backend in ours upstream; do
 		log=$out/$backend.$b
 		echo "migbench: batch $b, $backend, $rounds migrations"
 		/usr/share/vmrun/l2/migrate.sh --loop $backend --rounds "$rounds" > "$log" 2>&1
 		rc=$?
-		r() { sed -n "s/^RESULT .*$1=\([^ ]*\).*/\1/p" "$log" | tail -n 1; }
 		if [ $rc != 0 ] || [ "$(r rounds)" != "$rounds" ] ||
 		   [ "$(r hash_ok)" != "$rounds" ] || [ "$(r cont_ok)" != "$rounds" ]; then
 			cat "$log"

@@ -135,6 +135,23 @@ wait_above() {
 	return 1
 }
 
+# Our devices' kicks and calls per queue, and the simulator's counters.
+show_devices() {
+	for f in /sys/kernel/debug/vhost_mdev/*/vqs; do
+		[ -e "$f" ] || continue
+		d=$(dirname "$f")
+		say "   $(basename "$d") vq:kicks/calls $(awk 'NR > 1 { printf "%s:%s/%s ", $1, $2, $3 }' "$f")$(tr '\n' ' ' < "$d/sim" 2>/dev/null)"
+	done
+}
+
+# Fail with $2, showing the end of guest $1's console and our devices.
+fail_guest() {
+	say "   the console of $1 ends:"
+	tail -n 20 "/tmp/$1.out" | sed 's/^/     /'
+	show_devices
+	fail "$2"
+}
+
 # Save QEMU $1's guest RAM to /tmp/$1.ram: below 640 KiB, then from 1 MiB.
 ram_save() {
 	l2_qmp "$1" pmemsave '{"val": 0, "size": 655360, "filename": "/tmp/ram.lo"}' > /dev/null &&
@@ -194,12 +211,12 @@ if [ -z "$loop" ]; then
 	grep -q ready /tmp/netpeer.out || fail "netpeer: $(cat /tmp/netpeer.out)"
 	l2_pids="$l2_pids $(pidof netpeer)"
 	l2_start m0 "$GUEST" "$(nic "$X")" || fail "the guest did not boot"
-	wait_above m0 udp_got 60 0 || fail "no datagram reached the guest"
-	wait_above m0 ping_got 30 0 || fail "no ping reply reached the guest"
+	wait_above m0 udp_got 60 0 || fail_guest m0 "no datagram reached the guest"
+	wait_above m0 ping_got 30 0 || fail_guest m0 "no ping reply reached the guest"
 else
 	say "2. the guest on X, pinging itself through the device"
 	l2_start m0 "$GUEST" "$(nic "$X")" || fail "the guest did not boot"
-	wait_above m0 rx 60 0 || fail "the guest received nothing"
+	wait_above m0 rx 60 0 || fail_guest m0 "the guest received nothing"
 fi
 [ -n "$(l2_value m0 wall_clock_gpa)" ] || fail "the guest did not say where its wall clock is"
 say "   guest: $(grep '^L2: tick=' /tmp/m0.out | tail -n 1)"
@@ -268,11 +285,7 @@ while [ $i -le "$rounds" ]; do
 done
 
 [ -z "$loop" ] && say "   the peer: $(tail -n 1 /tmp/netpeer.out)"
-for f in /sys/kernel/debug/vhost_mdev/*/vqs; do
-	[ -e "$f" ] || continue
-	d=$(dirname "$f")
-	say "   $(basename "$d") vq:kicks/calls $(awk 'NR > 1 { printf "%s:%s/%s ", $1, $2, $3 }' "$f")$(tr '\n' ' ' < "$d/sim" 2>/dev/null)"
-done
+show_devices
 result "rounds=$done_rounds hash_ok=$hash_ok cont_ok=$cont_ok max_downtime_ms=$maxdown max_total_ms=$maxtotal min_dirty_syncs=$minsync"
 result "udp_got=$(tick_value "$src" udp_got) udp_bad=$(tick_value "$src" udp_bad) udp_dup=$(tick_value "$src" udp_dup) udp_lost=$(tick_value "$src" udp_lost) udp_maxgap_ms=$(tick_value "$src" udp_maxgap_ms)"
 result "ping_got=$(tick_value "$src" ping_got) ping_lost_run=$(tick_value "$src" ping_lost_run)"

@@ -144,10 +144,15 @@ show_devices() {
 	done
 }
 
-# Fail with $2, showing the end of guest $1's console and our devices.
-fail_guest() {
+# The last lines of guest $1's console.
+show_console() {
 	say "   the console of $1 ends:"
 	tail -n 20 "/tmp/$1.out" | sed 's/^/     /'
+}
+
+# Fail with $2, showing the end of guest $1's console and our devices.
+fail_guest() {
+	show_console "$1"
 	show_devices
 	fail "$2"
 }
@@ -210,12 +215,14 @@ if [ -z "$loop" ]; then
 	done
 	grep -q ready /tmp/netpeer.out || fail "netpeer: $(cat /tmp/netpeer.out)"
 	l2_pids="$l2_pids $(pidof netpeer)"
-	l2_start m0 "$GUEST" "$(nic "$X")" || fail "the guest did not boot"
+else
+	say "2. the guest on X, pinging itself through the device"
+fi
+l2_start m0 "$GUEST" "$(nic "$X")" || fail "the guest did not boot"
+if [ -z "$loop" ]; then
 	wait_above m0 udp_got 60 0 || fail_guest m0 "no datagram reached the guest"
 	wait_above m0 ping_got 30 0 || fail_guest m0 "no ping reply reached the guest"
 else
-	say "2. the guest on X, pinging itself through the device"
-	l2_start m0 "$GUEST" "$(nic "$X")" || fail "the guest did not boot"
 	wait_above m0 rx 60 0 || fail_guest m0 "the guest received nothing"
 fi
 [ -n "$(l2_value m0 wall_clock_gpa)" ] || fail "the guest did not say where its wall clock is"
@@ -246,8 +253,7 @@ while [ $i -le "$rounds" ]; do
 		for q in "$src" "$dst"; do
 			[ -e "/tmp/$q.rc" ] && say "   QEMU of $q exited: $(cat "/tmp/$q.rc")"
 			l2_stderr "$q" > /dev/null
-			say "   the console of $q ends:"
-			tail -n 12 "/tmp/$q.out" | sed 's/^/     /'
+			show_console "$q"
 		done
 		fail "migration $i: ${st:-QEMU gone}"
 	fi

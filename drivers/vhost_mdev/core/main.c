@@ -651,4 +651,5 @@ module_init(vhost_mdev_init);
 module_exit(vhost_mdev_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VHOST_MDEV_VERSION);
 MODULE_DESCRIPTION("vhost-vdpa uAPI on mediated devices");

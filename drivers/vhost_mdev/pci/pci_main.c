@@ -199,4 +199,5 @@ static struct pci_driver vmdev_pci_driver = {
 module_pci_driver(vmdev_pci_driver);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VHOST_MDEV_VERSION);
 MODULE_DESCRIPTION("vhost-mdev accelerator for virtio-ring PCI functions");

@@ -624,4 +624,5 @@ module_init(vmdev_sim_net_init_module);
 module_exit(vmdev_sim_net_exit_module);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(VHOST_MDEV_VERSION);
 MODULE_DESCRIPTION("vhost-mdev simulator: a software virtio accelerator, and its virtio-net loopback");

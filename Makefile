@@ -24,6 +24,11 @@
 #   make dpdk-soak        DPDK testpmd, run after run, on the simulator
 #                         (RUNS=100 of SECS=20; VARIANT=sim_crossover, pci)
 #   make lint             checkpatch --strict, sparse, W=1, kernel-doc
+#   make deb              the Debian packages vhost-mdev-dkms and
+#                         vhost-mdev-tools into build/deb (lintian-checked)
+#   make deb-check        make deb, install them on a fresh Debian 12 root
+#                         where DKMS builds the modules for Debian's 6.12,
+#                         then the test VM on what DKMS built
 #
 # A plain build installs nothing and needs no root: the kernel headers are
 # enough for the modules. The targets that run the VM or the linters run
@@ -34,6 +39,10 @@ TOP := $(CURDIR)
 CACHE ?= $(HOME)/.cache/vhost-mdev
 ifeq ($(MAKECMDGOALS),soak)
 KERNEL ?= debug
+endif
+# What DKMS builds in deb-check is for Debian's kernel.
+ifeq ($(MAKECMDGOALS),deb-check)
+override KERNEL := debian
 endif
 KERNEL ?= debian
 BUILD ?= $(TOP)/build
@@ -76,7 +85,7 @@ VMRUN = $(SELFTESTS)/vm/vmrun.py --kernel $(KERNEL) --kimage $(KIMAGE) \
 	--l2-kmods $(L2_KMODS)
 
 .PHONY: all modules kernel selftests tools deps lint check demo fuzz soak migrate-soak \
-	dpdk-soak peers migrate-bench clean distclean help
+	dpdk-soak peers migrate-bench deb deb-check clean distclean help
 
 all: modules
 	$(Q)if [ -d $(UAPI) ]; then $(MAKE) tools; else \
@@ -135,6 +144,14 @@ migrate-soak: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --script migsoak.sh --env ROUNDS=$(or $(ROUNDS),20) \
 		--timeout $$(( $(or $(ROUNDS),20) * 60 + 600 ))
 
+deb: $(DEPS_STAMP)
+	$(Q)scripts/deb.sh $(BUILD)/deb
+
+deb-check: $(DEPS_STAMP) kernel selftests deb
+	$(Q)scripts/debtest.sh $(BUILD)/deb $(call kenv,debian,KENV,KVER)
+	$(Q)$(VMRUN) --modules $(BUILD)/deb/vm/modules.order --tools $(BUILD)/deb/vm/bin \
+		--script debsmoke.sh --env VHOST_MDEV_VERSION=$(file <VERSION)
+
 # Upstream's peers, from the kernel source deps.sh extracted, for KERNEL.
 PEERS = $(BUILD)/peers-$(KERNEL)
 peers: $(DEPS_STAMP) kernel
@@ -164,4 +181,4 @@ distclean: clean
 	$(Q)rm -rf $(CACHE)
 
 help:
-	$(Q)sed -n '3,30p' Makefile | sed 's/^# \{0,1\}//'
+	$(Q)sed -n '3,/^$$/p' Makefile | sed 's/^# \{0,1\}//'

@@ -6,6 +6,7 @@
 #   checkpatch.pl --strict --no-tree  on every C file and header of ours
 #   sparse (C=2) and W=1              through Kbuild, on the modules
 #   kernel-doc -none -Wall            on every kernel C file and header
+#   the release number                VERSION = dkms.conf = debian/changelog
 
 set -uo pipefail
 
@@ -42,5 +43,15 @@ section "sparse (C=2) and W=1" "$out"
 
 out=$("$src/scripts/kernel-doc" -none -Wall "${kfiles[@]}" 2>&1)
 section "kernel-doc -none -Wall" "$out"
+
+# One release number: VERSION's, in dkms.conf and debian/changelog too.
+version=$(cat VERSION)
+out=$(
+	grep -qx "PACKAGE_VERSION=\"$version\"" dkms.conf ||
+		echo "dkms.conf: PACKAGE_VERSION is not VERSION's $version"
+	head -n 1 debian/changelog | grep -qF "vhost-mdev ($version)" ||
+		echo "debian/changelog: the newest entry is not VERSION's $version"
+)
+section "release number" "$out"
 
 exit $fail

@@ -16,6 +16,7 @@ stamp="$CACHE/deps-$(sha1sum < "$here/deps.sh" | cut -c1-12).stamp"
 
 PACKAGES=(
 	linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12
+	linux-image-amd64 linux-headers-amd64
 	build-essential libc6-dev make gcc kmod xz-utils rsync cpio
 	busybox-static qemu-system-x86 ipxe-qemu seabios
 	sparse perl python3 flex bison libelf-dev libssl-dev bc

@@ -4,6 +4,7 @@
 # lint.sh KDIR M "KCONF": the gate every change passes, silent when
 # clean, non-zero on any finding:
 #   checkpatch.pl --strict --no-tree  on every C file and header of ours
+#                                     (compat/: version checks allowed)
 #   sparse (C=2) and W=1              through Kbuild, on the modules
 #   kernel-doc -none -Wall            on every kernel C file and header
 #   the release number                VERSION = dkms.conf = debian/changelog
@@ -19,7 +20,11 @@ fail=0
 
 mapfile -t cfiles < <(git ls-files -co --exclude-standard '*.c' '*.h')
 mapfile -t kfiles < <(printf '%s\n' "${cfiles[@]}" |
-	grep -E '^(drivers|include|tools/testing/selftests/vhost_mdev/modules)/')
+	grep -E '^(compat|drivers|include|tools/testing/selftests/vhost_mdev/modules)/')
+# compat/ is where older kernels are told apart: there, and only there,
+# version comparisons and a macro that drops an argument are the point.
+mapfile -t compat < <(printf '%s\n' "${cfiles[@]}" | grep '^compat/')
+mapfile -t cfiles < <(printf '%s\n' "${cfiles[@]}" | grep -v '^compat/')
 
 section() {
 	local name=$1 out=$2
@@ -33,6 +38,10 @@ section() {
 out=$("$src/scripts/checkpatch.pl" --strict --no-tree --quiet --no-summary \
 	--show-types -f "${cfiles[@]}" 2>&1)
 section "checkpatch --strict" "$out"
+out=$("$src/scripts/checkpatch.pl" --strict --no-tree --quiet --no-summary \
+	--show-types --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON,MACRO_ARG_UNUSED \
+	-f "${compat[@]}" 2>&1)
+section "checkpatch --strict (compat/)" "$out"
 
 # C=2 runs sparse on every file even when its object is up to date.
 # shellcheck disable=SC2086

@@ -47,7 +47,7 @@ static dev_t vhost_mdev_devt;
 static DEFINE_IDA(vhost_mdev_ida);
 struct dentry *vhost_mdev_debugfs_root;
 
-static const struct class vhost_mdev_class = {
+static vmdev_const_class struct class vhost_mdev_class = {
 	.name = "vhost-mdev",
 };
 

@@ -1050,7 +1050,7 @@ vmdev_sim_register(const char *name, const struct vmdev_sim_type *type,
 	sp->mtype.pretty_name = type->pretty_name;
 	sp->types[0] = &sp->mtype;
 	sp->driver.probe = vmdev_sim_probe;
-	sp->driver.remove = vmdev_sim_platform_remove;
+	vmdev_platform_set_remove(&sp->driver, vmdev_sim_platform_remove);
 	sp->driver.driver.name = name;
 
 	ret = platform_driver_register(&sp->driver);

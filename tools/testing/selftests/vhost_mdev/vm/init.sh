@@ -19,6 +19,9 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mkdir -p /dev/hugepages
 mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null
 ifconfig lo up 2>/dev/null
+# The virtio-pci transport drives the machine's functions from boot, as
+# udev would load it: built in on 6.12, a module on 6.1.
+modprobe virtio_pci 2>/dev/null
 
 exec 3>/dev/ttyS1
 stty -F /dev/ttyS1 raw -echo 2>/dev/null

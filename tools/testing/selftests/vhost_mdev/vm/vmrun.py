@@ -38,7 +38,7 @@ import machine  # noqa: E402
 MODULE_ROOTS = [
     "mdev", "vhost_iotlb", "irqbypass", "vhost", "vhost_vdpa", "vdpa",
     "vfio", "vfio_iommu_type1", "vfio_pci", "virtio_net", "tun",
-    "kvm", "kvm_amd", "ccp",
+    "kvm", "kvm_amd", "ccp", "virtio_pci",
 ]
 
 # Guest kernel log lines that fail the run wherever they appear.
@@ -166,7 +166,10 @@ class Initramfs:
         top = os.path.dirname(os.path.abspath(self.args.modules))
         with open(self.args.modules) as f:
             for line in f:
-                ko = os.path.join(top, line.strip()[:-2] + ".ko")
+                # Kbuild lists objects (6.2 and later) or modules (6.1).
+                name = line.strip()
+                ko = os.path.join(top, name[:-2] + ".ko"
+                                  if name.endswith(".o") else name)
                 self.copy(ko, os.path.join(base, "extra",
                                            os.path.basename(ko)))
                 ours.append(os.path.basename(ko)[:-3])

@@ -27,8 +27,9 @@
 #   make deb              the Debian packages vhost-mdev-dkms and
 #                         vhost-mdev-tools into build/deb (lintian-checked)
 #   make deb-check        make deb, install them on a fresh Debian 12 root
-#                         where DKMS builds the modules for Debian's 6.12,
-#                         then the test VM on what DKMS built
+#                         where DKMS builds the modules for Debian's 6.12
+#                         and 6.1, then the test VM on what DKMS built, on
+#                         each kernel
 #
 # A plain build installs nothing and needs no root: the kernel headers are
 # enough for the modules. The targets that run the VM or the linters run
@@ -39,10 +40,6 @@ TOP := $(CURDIR)
 CACHE ?= $(HOME)/.cache/vhost-mdev
 ifeq ($(MAKECMDGOALS),soak)
 KERNEL ?= debug
-endif
-# What DKMS builds in deb-check is for Debian's kernel.
-ifeq ($(MAKECMDGOALS),deb-check)
-override KERNEL := debian
 endif
 KERNEL ?= debian
 BUILD ?= $(TOP)/build
@@ -85,7 +82,7 @@ VMRUN = $(SELFTESTS)/vm/vmrun.py --kernel $(KERNEL) --kimage $(KIMAGE) \
 	--l2-kmods $(L2_KMODS)
 
 .PHONY: all modules kernel selftests tools deps lint check demo fuzz soak migrate-soak \
-	dpdk-soak peers migrate-bench deb deb-check clean distclean help
+	dpdk-soak peers migrate-bench deb deb-check deb-smoke clean distclean help
 
 all: modules
 	$(Q)if [ -d $(UAPI) ]; then $(MAKE) tools; else \
@@ -147,9 +144,16 @@ migrate-soak: $(DEPS_STAMP) modules tools selftests
 deb: $(DEPS_STAMP)
 	$(Q)scripts/deb.sh $(BUILD)/deb
 
-deb-check: $(DEPS_STAMP) kernel selftests deb
-	$(Q)scripts/debtest.sh $(BUILD)/deb $(call kenv,debian,KENV,KVER)
-	$(Q)$(VMRUN) --modules $(BUILD)/deb/vm/modules.order --tools $(BUILD)/deb/vm/bin \
+# Debian 12's two kernels, newest first: DKMS builds for both, and the
+# test VM boots each with what DKMS built for it (deb-smoke, one kernel).
+DEB_KERNELS = debian debian-6.1
+deb-check: $(DEPS_STAMP) selftests deb
+	$(Q)scripts/debtest.sh $(BUILD)/deb $(foreach k,$(DEB_KERNELS),$(call kenv,$(k),KENV,KVER))
+	$(Q)for k in $(DEB_KERNELS); do $(MAKE) deb-smoke KERNEL=$$k || exit 1; done
+
+deb-smoke: kernel
+	$(Q)$(VMRUN) --modules $(BUILD)/deb/vm-$(call kenv,$(KERNEL),KENV,KVER)/modules.order \
+		--tools $(BUILD)/deb/vm-$(call kenv,$(KERNEL),KENV,KVER)/bin \
 		--script debsmoke.sh --env VHOST_MDEV_VERSION=$(file <VERSION)
 
 # Upstream's peers, from the kernel source deps.sh extracted, for KERNEL.

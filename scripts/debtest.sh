@@ -24,7 +24,7 @@ version=$(cat "$top/VERSION")
 mirror=http://deb.debian.org/debian
 base="$CACHE/debroot"
 root="$debs/root"
-# What the machine has before ours: the kernel's headers, and what a user
+# What the machine has before ours: the kernels' headers, and what a user
 # building against libvmdev has.
 pkgs="$(printf 'linux-headers-%s ' "$@")gcc libc6-dev pkg-config"
 
@@ -56,7 +56,8 @@ EOS
 	mount --bind /proc "$root/proc"
 	in_root apt-get update -qq
 	# shellcheck disable=SC2086
-	in_root apt-get install -y -qq --no-install-recommends $pkgs > "$debs/headers.log" 2>&1 || { tail -n 20 "$debs/headers.log" >&2; fail "headers"; }
+	in_root apt-get install -y -qq --no-install-recommends $pkgs > "$debs/headers.log" 2>&1 ||
+		{ tail -n 20 "$debs/headers.log" >&2; fail "apt-get install $pkgs"; }
 	in_root apt-get clean
 	umount "$root/proc"
 	echo "$pkgs" > "$base/.done"

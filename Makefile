@@ -24,6 +24,8 @@
 #   make dpdk-soak        DPDK testpmd, run after run, on the simulator
 #                         (RUNS=100 of SECS=20; VARIANT=sim_crossover, pci)
 #   make lint             checkpatch --strict, sparse, W=1, kernel-doc
+#   make htmldocs         Documentation/ as HTML in build/htmldocs (Sphinx,
+#                         with the kernel's kernel-doc extension)
 #   make deb              the Debian packages vhost-mdev-dkms and
 #                         vhost-mdev-tools into build/deb (lintian-checked)
 #   make deb-check        make deb, install them on a fresh Debian 12 root
@@ -82,7 +84,7 @@ VMRUN = $(SELFTESTS)/vm/vmrun.py --kernel $(KERNEL) --kimage $(KIMAGE) \
 	--l2-kmods $(L2_KMODS)
 
 .PHONY: all modules kernel selftests tools deps lint check demo fuzz soak migrate-soak \
-	dpdk-soak peers migrate-bench deb deb-check deb-smoke clean distclean help
+	dpdk-soak peers migrate-bench htmldocs deb deb-check deb-smoke clean distclean help
 
 all: modules
 	$(Q)if [ -d $(UAPI) ]; then $(MAKE) tools; else \
@@ -140,6 +142,11 @@ fuzz: $(DEPS_STAMP) modules tools selftests
 migrate-soak: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --script migsoak.sh --env ROUNDS=$(or $(ROUNDS),20) \
 		--timeout $$(( $(or $(ROUNDS),20) * 60 + 600 ))
+
+htmldocs: $(DEPS_STAMP)
+	$(Q)VMDEV_KSRC=$(SRC) sphinx-build -q -W -c scripts/sphinx -b html \
+		Documentation $(BUILD)/htmldocs
+	$(Q)echo "vhost-mdev: $(BUILD)/htmldocs/index.html"
 
 deb: $(DEPS_STAMP)
 	$(Q)scripts/deb.sh $(BUILD)/deb

@@ -21,7 +21,7 @@ PACKAGES=(
 	busybox-static qemu-system-x86 ipxe-qemu seabios
 	sparse perl python3 flex bison libelf-dev libssl-dev bc
 	mdevctl iproute2 procps ethtool dpdk-dev librte-net-virtio23
-	debhelper dh-dkms dkms lintian debootstrap
+	debhelper dh-dkms dkms lintian debootstrap python3-sphinx
 )
 
 say() { printf 'deps: %s\n' "$*" >&2; }

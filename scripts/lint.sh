@@ -7,6 +7,7 @@
 #                                     (compat/: version checks allowed)
 #   sparse (C=2) and W=1              through Kbuild, on the modules
 #   kernel-doc -none -Wall            on every kernel C file and header
+#   sphinx-build -W                   Documentation/ (make htmldocs)
 #   the release number                VERSION = dkms.conf = debian/changelog
 
 set -uo pipefail
@@ -52,6 +53,14 @@ section "sparse (C=2) and W=1" "$out"
 
 out=$("$src/scripts/kernel-doc" -none -Wall "${kfiles[@]}" 2>&1)
 section "kernel-doc -none -Wall" "$out"
+
+# The documentation builds with Sphinx and the kernel's kernel-doc
+# extension without a warning (make htmldocs).
+tmp=$(mktemp -d)
+out=$(VMDEV_KSRC="$src" sphinx-build -q -W -c scripts/sphinx -d "$tmp/doctrees" \
+	-b html Documentation "$tmp/html" 2>&1)
+rm -rf "$tmp"
+section "sphinx-build -W" "$out"
 
 # One release number: VERSION's, in dkms.conf and debian/changelog too.
 version=$(cat VERSION)

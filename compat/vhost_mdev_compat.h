@@ -90,14 +90,12 @@ static inline struct iommu_domain *iommu_paging_domain_alloc(struct device *dev)
 #define VHOST_VDPA_GET_VRING_SIZE	_IOWR(VHOST_VIRTIO, 0x82, struct vhost_vring_state)
 #endif
 
-/* 6.3: iommu_map() takes the allocation flags (it used GFP_KERNEL). */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+/* 6.3: iommu_map() takes the allocation flags (it used GFP_KERNEL). */
 #define iommu_map(domain, iova, paddr, size, prot, gfp) \
 	iommu_map((domain), (iova), (paddr), (size), (prot))
-#endif
 
 /* 6.3: vm_flags_set() and vm_flags_clear(); vm_flags became read-only. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
 static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	vma->vm_flags |= flags;

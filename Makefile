@@ -26,6 +26,9 @@
 #   make lint             checkpatch --strict, sparse, W=1, kernel-doc
 #   make htmldocs         Documentation/ as HTML in build/htmldocs (Sphinx,
 #                         with the kernel's kernel-doc extension)
+#   make intree           vhost-mdev as a patch series would put it in
+#                         linux-source-6.12 (drivers/vhost/mdev/), built
+#                         with the kernel's make (debug kernel's config)
 #   make deb              the Debian packages vhost-mdev-dkms and
 #                         vhost-mdev-tools into build/deb (lintian-checked)
 #   make deb-check        make deb, install them on a fresh Debian 12 root
@@ -84,7 +87,7 @@ VMRUN = $(SELFTESTS)/vm/vmrun.py --kernel $(KERNEL) --kimage $(KIMAGE) \
 	--l2-kmods $(L2_KMODS)
 
 .PHONY: all modules kernel selftests tools deps lint check demo fuzz soak migrate-soak \
-	dpdk-soak peers migrate-bench htmldocs deb deb-check deb-smoke clean distclean help
+	dpdk-soak peers migrate-bench htmldocs intree deb deb-check deb-smoke clean distclean help
 
 all: modules
 	$(Q)if [ -d $(UAPI) ]; then $(MAKE) tools; else \
@@ -147,6 +150,9 @@ htmldocs: $(DEPS_STAMP)
 	$(Q)VMDEV_KSRC=$(SRC) sphinx-build -q -W -c scripts/sphinx -b html \
 		Documentation $(BUILD)/htmldocs
 	$(Q)echo "vhost-mdev: $(BUILD)/htmldocs/index.html"
+
+intree: $(DEPS_STAMP)
+	$(Q)scripts/intree.sh $(SRC) $(call kenv,debug,KENV,KDIR)/.config $(BUILD)/intree
 
 deb: $(DEPS_STAMP)
 	$(Q)scripts/deb.sh $(BUILD)/deb

@@ -15,7 +15,8 @@
 #                              new path)
 # compat/ stays out: it is for other kernels. The two helpers the drivers
 # call from it become what 6.12 spells (const, drv->remove = fn), and
-# MODULE_VERSION comes from the VERSION file as a define here too.
+# MODULE_VERSION() gets the VERSION file's release written in (out of tree
+# our Kbuild passes it as a define).
 
 set -euo pipefail
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # `make migrate-soak`: the migration scenario (l2/migrate.sh) with ROUNDS
-# migrations (20 by default), where `make check` runs ten: every one must
+# migrations (20 by default), where `make check` runs four: every one must
 # complete with the source's and the destination's RAM the same, and the
 # guest must go on, pinging and receiving, after each. Ends with
 # "VMRUN: script-ok" or "VMRUN: script-failed <why>".

@@ -79,6 +79,9 @@ L2_BINARIES = ["/usr/sbin/ethtool"]
 L2_HELPERS = ["udpseq"]
 
 BOOT_WATCHDOG = 120     # seconds from start until init must have spoken
+# A harness test case starts; a harness check or TH_LOG() line.
+TAP_RUN = re.compile(r"^#  RUN ")
+CHECK_LINE = re.compile(r"^# [\w.-]+\.[ch]:\d+:")
 TAP_RESULT = re.compile(r"^(not ok|ok) (\d+)(?: (.*?))?(?: # (\w+)(?: (.*))?)?$")
 TAP_PLAN = re.compile(r"^1\.\.(\d+)")
 
@@ -333,6 +336,7 @@ class TestFile:
         self.passed = self.failed = self.skipped = 0
         self.results = 0
         self.failures = []
+        self.evidence = []  # the current test case's failed checks
 
 
 class Run:
@@ -375,6 +379,12 @@ class Run:
             return
         m = TAP_RESULT.match(text)
         if not m:
+            # Kept for the summary, where CI's excerpt of a long run
+            # still shows why a test case failed.
+            if TAP_RUN.match(text):
+                t.evidence = []
+            elif CHECK_LINE.match(text) or "RESULT error=" in text:
+                t.evidence.append(text)
             return
         t.results += 1
         directive = (m.group(4) or "").upper()
@@ -391,7 +401,8 @@ class Run:
                 t.skipped += 1
             else:
                 t.failed += 1
-                t.failures.append(m.group(3) or m.group(2))
+                t.failures.append("\n    ".join([m.group(3) or m.group(2)] +
+                                                t.evidence[-8:]))
 
     def marker(self, words):
         what = words[0] if words else ""
@@ -667,6 +678,8 @@ def run_vm(args, conf, why):
     if not args.script:
         log("%d test file%s: %s" % (len(tests), "" if len(tests) == 1 else
                                     "s", " ".join(tests)))
+    if conf.get("VMRUN_TRIM"):
+        log("left out of this run, as skips: %s (TRIM)" % conf["VMRUN_TRIM"])
     if why:
         log("the functions have one queue pair: no multi-queue taps (%s)" %
             why)

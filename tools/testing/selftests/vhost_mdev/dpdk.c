@@ -72,6 +72,8 @@ FIXTURE_SETUP(dpdk)
 	memset(self->uuid, 0, sizeof(self->uuid));
 	memset(self->fns, 0, sizeof(self->fns));
 	self->pid = 0;
+	if (vmdev_trimmed("dpdk"))
+		SKIP(return, VMDEV_TRIMMED, "dpdk");
 	if (access(TESTPMD, X_OK))
 		SKIP(return, "DPDK's testpmd is not in this VM (dpdk-dev)");
 	if (vmdev_reserve_hugepages(HUGEPAGES))

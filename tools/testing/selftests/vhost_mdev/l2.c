@@ -53,6 +53,8 @@ FIXTURE_SETUP(l2)
 {
 	char bdfs[2][16];
 
+	if (variant->svq && vmdev_trimmed("svq"))
+		SKIP(return, VMDEV_TRIMMED, "svq");
 	if (access(SCRIPT, X_OK) || access("/usr/bin/qemu-system-x86_64", X_OK))
 		SKIP(return, "QEMU and the L2 scenarios are not in this guest");
 	/* The test VM's -cpu max under TCG emulates SVM, not VMX. */
@@ -141,6 +143,8 @@ TEST_F_TIMEOUT(l2, multiqueue, 600)
 {
 	char tx[64], rx[64], vqs[256], args[16];
 
+	if (vmdev_trimmed("mq"))
+		SKIP(return, VMDEV_TRIMMED, "mq");
 	if (!variant->sim &&
 	    atoi(vmdev_machine("VMRUN_ACCEL_PAIRS", "1")) < 2)
 		SKIP(return, "the functions have one queue pair: no multi-queue taps");

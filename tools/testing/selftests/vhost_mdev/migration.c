@@ -29,6 +29,8 @@ FIXTURE(migration) {
 
 FIXTURE_SETUP(migration)
 {
+	if (vmdev_trimmed("migration"))
+		SKIP(return, VMDEV_TRIMMED, "migration");
 	if (access(SCRIPT, X_OK) || access("/usr/bin/qemu-system-x86_64", X_OK))
 		SKIP(return, "QEMU and the L2 scenarios are not in this guest");
 	if (!vmdev_module_installed("kvm_amd"))

@@ -14,6 +14,7 @@
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
+#include <linux/iommu.h>
 #include <linux/mdev.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -387,23 +388,51 @@ static void vhost_mdev_unregister(struct vhost_mdev_device *vdev)
 	ida_free(&vhost_mdev_ida, core->minor);
 }
 
+/*
+ * Each mdev in an IOMMU group of its own, with no domain and no /dev/vfio
+ * node, as VFIO gives its emulated-IOMMU mdevs: management software expects
+ * every mdev to have one (libvirt's node device driver drops an mdev
+ * without the iommu_group link). Its DMA goes through the parent's domain.
+ * Without CONFIG_IOMMU_API there is no group to give.
+ */
+static int vhost_mdev_add_group(struct mdev_device *mdev)
+{
+	struct iommu_group *group = iommu_group_alloc();
+	int ret;
+
+	if (IS_ERR(group))
+		return PTR_ERR(group) == -ENODEV ? 0 : PTR_ERR(group);
+	ret = iommu_group_add_device(group, &mdev->dev);
+	iommu_group_put(group);
+	return ret;
+}
+
+static void vhost_mdev_remove_group(struct mdev_device *mdev)
+{
+	if (mdev->dev.iommu_group)
+		iommu_group_remove_device(&mdev->dev);
+}
+
 static int vhost_mdev_probe(struct mdev_device *mdev)
 {
 	struct vhost_mdev_parent *parent = to_vhost_mdev_parent(mdev->type);
 	struct vhost_mdev_device *vdev;
 	int ret;
 
+	ret = vhost_mdev_add_group(mdev);
+	if (ret)
+		return ret;
+
 	vdev = parent->ops->create(parent, mdev,
 				   vhost_mdev_type_index(parent, mdev->type));
-	if (IS_ERR(vdev))
-		return PTR_ERR(vdev);
+	if (IS_ERR(vdev)) {
+		ret = PTR_ERR(vdev);
+		goto err_group;
+	}
 
 	ret = vhost_mdev_register(vdev);
-	if (ret) {
-		parent->ops->remove(parent, vdev);
-		put_device(&vdev->dev);
-		return ret;
-	}
+	if (ret)
+		goto err_create;
 
 	dev_set_drvdata(&mdev->dev, vdev);
 	if (parent->mdev_groups) {
@@ -411,12 +440,17 @@ static int vhost_mdev_probe(struct mdev_device *mdev)
 		if (ret) {
 			dev_set_drvdata(&mdev->dev, NULL);
 			vhost_mdev_unregister(vdev);
-			parent->ops->remove(parent, vdev);
-			put_device(&vdev->dev);
-			return ret;
+			goto err_create;
 		}
 	}
 	return 0;
+
+err_create:
+	parent->ops->remove(parent, vdev);
+	put_device(&vdev->dev);
+err_group:
+	vhost_mdev_remove_group(mdev);
+	return ret;
 }
 
 static void vhost_mdev_remove(struct mdev_device *mdev)
@@ -429,6 +463,7 @@ static void vhost_mdev_remove(struct mdev_device *mdev)
 	vhost_mdev_unregister(vdev);
 	parent->ops->remove(parent, vdev);
 	put_device(&vdev->dev);
+	vhost_mdev_remove_group(mdev);
 }
 
 static unsigned int vhost_mdev_get_available(struct mdev_type *mtype)

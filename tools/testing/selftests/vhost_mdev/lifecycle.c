@@ -114,6 +114,36 @@ TEST_F(lifecycle, create_and_remove)
 	EXPECT_EQ(-ENOENT, vmdev_mdev_remove(self->uuid));
 }
 
+/*
+ * Each mdev has an IOMMU group of its own (libvirt's node device driver
+ * drops an mdev without one), gone with the mdev.
+ */
+TEST_F(lifecycle, own_iommu_group)
+{
+	char path[400], link[256], group[300];
+	ssize_t n;
+
+	if (!vmdev_is_dir("/sys/kernel/iommu_groups"))
+		SKIP(return, "this kernel has no IOMMU API");
+	ASSERT_EQ(0, create(self->uuid));
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/iommu_group",
+		 self->uuid);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = '\0';
+	snprintf(group, sizeof(group), "/sys/kernel/iommu_groups/%s",
+		 strrchr(link, '/') + 1);
+	ASSERT_TRUE(vmdev_is_dir(group));
+	/* It holds the mdev and nothing else. */
+	snprintf(path, sizeof(path), "%s/devices", group);
+	EXPECT_EQ(1, vmdev_count_dir(path));
+	snprintf(path, sizeof(path), "%s/devices/%s", group, self->uuid);
+	EXPECT_EQ(0, access(path, F_OK));
+
+	ASSERT_EQ(0, vmdev_mdev_remove(self->uuid));
+	EXPECT_FALSE(vmdev_is_dir(group));
+}
+
 TEST_F(lifecycle, duplicate_and_bad_uuid)
 {
 	ASSERT_EQ(0, create(self->uuid));

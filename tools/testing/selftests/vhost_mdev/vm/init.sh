@@ -15,6 +15,12 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
 mkdir -p /var && ln -s /run /var/run
+# What udev or systemd makes on a real system (mdevctl --jsonfile
+# /dev/stdin, as libvirt runs it, needs the first).
+ln -s /proc/self/fd/0 /dev/stdin
+ln -s /proc/self/fd/1 /dev/stdout
+ln -s /proc/self/fd/2 /dev/stderr
+ln -s /proc/self/fd /dev/fd
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mkdir -p /dev/hugepages
 mount -t hugetlbfs hugetlbfs /dev/hugepages 2>/dev/null

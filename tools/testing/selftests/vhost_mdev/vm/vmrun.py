@@ -73,6 +73,15 @@ DPDK_PLUGINS = ["librte_net_virtio.so.23.0", "librte_bus_vdev.so.23.0",
                 "librte_mempool_ring.so.23.0"]
 # iproute2's vdpa, which creates upstream's vDPA devices (with --peers).
 VDPA_TOOL = "/usr/sbin/vdpa"
+# Debian's libvirt for the libvirt scenario (l2/libvirt.sh): the monolithic
+# daemon with only the drivers it uses, virsh, the CPU models it reads when
+# it probes QEMU, and udev's daemon, whose events tell libvirt's node
+# device driver about new mdevs (no rules: it only passes them on).
+LIBVIRT_BINARIES = ["/usr/sbin/libvirtd", "/usr/bin/virsh",
+                    "/lib/systemd/systemd-udevd", "/bin/udevadm"]
+LIBVIRT_DRIVERS = ["/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/"
+                   "libvirt_driver_" + d + ".so" for d in ("qemu", "nodedev")]
+LIBVIRT_DATA = "/usr/share/libvirt/cpu_map"
 # What L2's busybox lacks: ethtool, for the queue pairs.
 L2_BINARIES = ["/usr/sbin/ethtool"]
 # Our static helpers (the selftests' helpers/) that L2's scenarios run.
@@ -261,6 +270,18 @@ class Initramfs:
         cpio(l2.root, os.path.join(self.root, "usr/share/vmrun/l2/initrd.cpio"))
         return True
 
+    def add_libvirt(self):
+        """libvirtd, virsh and udevd, when the host has them."""
+        if not all(os.path.exists(f) for f in LIBVIRT_BINARIES +
+                   LIBVIRT_DRIVERS + [LIBVIRT_DATA]):
+            return False
+        for f in LIBVIRT_BINARIES + LIBVIRT_DRIVERS:
+            self.add_binary(f)
+        for f in sorted(os.listdir(LIBVIRT_DATA)):
+            self.copy(os.path.join(LIBVIRT_DATA, f),
+                      os.path.join(LIBVIRT_DATA, f))
+        return True
+
     def add_dpdk(self):
         """testpmd and the plugins it needs, when the host has them."""
         plugins = [os.path.join(DPDK_PLUGIN_DIR, p) for p in DPDK_PLUGINS]
@@ -322,6 +343,8 @@ class Initramfs:
             for k, v in machine.guest_facts().items():
                 f.write("%s=%s\n" % (k, shlex.quote(v)))
         self.l2 = self.add_l2()
+        if self.l2:
+            self.add_libvirt()
         self.add_dpdk()
         image = self.root + ".cpio"
         cpio(self.root, image)

@@ -9,8 +9,8 @@
 #                         targets below need
 #   make check            the kselftest suite in the test VM (T=<test> for
 #                         one file, ARGS=<harness args>, KEEP=1 for a shell,
-#                         QEMU_ARGS=, TRIM="svq mq dpdk migration" to leave
-#                         out those long groups: they report skips)
+#                         QEMU_ARGS=, TRIM="svq mq dpdk migration libvirt"
+#                         to leave out those long groups: they report skips)
 #   make check KERNEL=debug   the same on the debug kernel flavour
 #   make demo             the main job (see README.md); SIM=1 on the simulator;
 #                         MIGRATE=1 then a live migration (simulator)

@@ -157,7 +157,8 @@ cat > /tmp/lv.l2.xml <<EOF
 EOF
 sed 's/^/    /' /tmp/lv.l2.xml
 rm -f /tmp/l2.raw /tmp/l2.out
-ulimit -l unlimited
+# No ulimit -l here: libvirtd raises QEMU's memlock limit for the vDPA
+# interface itself (guest RAM + 1 GiB).
 run $V define /tmp/lv.l2.xml || fail "virsh define"
 run $V start l2 || fail "virsh start l2"
 log=/var/log/libvirt/qemu/l2.log

@@ -83,7 +83,9 @@ libvirt_up
 $V version | sed 's/^/    /'
 
 say "3. the function as a node device, with our mdev types"
-parent=pci_$(echo "$bdf" | tr ':.' '__')
+# libvirt's names: the PCI address with _ for : and . ("0000_02_00_0").
+addr=$(echo "$bdf" | tr ':.' '__')
+parent=pci_$addr
 run $V nodedev-list --cap mdev_types | tee /tmp/lv.types | sed '/^$/d; s/^/    /'
 $V nodedev-dumpxml "$parent" > /tmp/lv.parent.xml 2>&1
 sed 's/^/    /' /tmp/lv.parent.xml
@@ -101,7 +103,7 @@ cat > /tmp/lv.mdev.xml <<EOF
 </device>
 EOF
 sed 's/^/    /' /tmp/lv.mdev.xml
-mdev_name=mdev_$(echo "$uuid" | tr '-' '_')_$(echo "$bdf" | tr ':.' '__')
+mdev_name=mdev_$(echo "$uuid" | tr '-' '_')_$addr
 run $V nodedev-define /tmp/lv.mdev.xml || fail "nodedev-define"
 defined=$(mdevctl list --defined | grep -c "^$uuid ")
 run $V nodedev-start "$mdev_name" || fail "nodedev-start $mdev_name"

@@ -9,7 +9,7 @@
 #                         targets below need
 #   make check            the kselftest suite in the test VM (T=<test> for
 #                         one file, ARGS=<harness args>, KEEP=1 for a shell,
-#                         QEMU_ARGS=, TRIM="svq mq dpdk migration libvirt"
+#                         QEMU_ARGS=, TRIM="svq mq dpdk migration libvirt bench"
 #                         to leave out those long groups: they report skips)
 #   make check KERNEL=debug   the same on the debug kernel flavour
 #   make demo             the main job (see README.md); SIM=1 on the simulator;
@@ -20,8 +20,12 @@
 #   make migrate-soak     ROUNDS=20 live migrations of a KVM guest (simulator)
 #   make migrate-bench    live migration, ours next to upstream's vdpa_sim_net
 #                         with QEMU's x-svq, in one boot (BATCHES=3 of ROUNDS=3)
-#   make peers            upstream's vdpa_sim_net, built from linux-source, for
-#                         the comparisons (not committed)
+#   make peers            upstream's vdpa_sim_net and vp_vdpa, built from
+#                         linux-source, for the comparisons (not committed)
+#   make bench            our drivers next to upstream's (vp_vdpa on the same
+#                         functions, vdpa_sim_net) in one boot, ROUNDS=3
+#                         interleaved rounds: table, CSV and plot in
+#                         build/bench; bench-smoke: one short round
 #   make dpdk-soak        DPDK testpmd, run after run, on the simulator
 #                         (RUNS=100 of SECS=20; VARIANT=sim_crossover, pci)
 #   make lint             checkpatch --strict, sparse, W=1, kernel-doc
@@ -88,7 +92,7 @@ VMRUN = $(SELFTESTS)/vm/vmrun.py --kernel $(KERNEL) --kimage $(KIMAGE) \
 	--l2-kmods $(L2_KMODS)
 
 .PHONY: all modules kernel selftests tools deps lint check demo fuzz soak migrate-soak \
-	dpdk-soak peers migrate-bench htmldocs intree deb deb-check deb-smoke clean distclean help
+	dpdk-soak peers migrate-bench bench bench-smoke htmldocs intree deb deb-check deb-smoke clean distclean help
 
 all: modules
 	$(Q)if [ -d $(UAPI) ]; then $(MAKE) tools; else \
@@ -123,8 +127,8 @@ lint: $(DEPS_STAMP) modules tools selftests
 # debug kernel: the guard against a hung run leaves room for a slower
 # machine and keeps two hung runs inside CI's 90 minutes.
 CHECK_TIMEOUT = $(if $(filter debug,$(KERNEL)),2400,1200)
-check: $(DEPS_STAMP) modules tools selftests
-	$(Q)$(VMRUN) $(foreach t,$(T),--test $(t)) $(if $(ARGS),--args "$(ARGS)") \
+check: $(DEPS_STAMP) modules tools selftests peers
+	$(Q)$(VMRUN) --peers $(PEERS) $(foreach t,$(T),--test $(t)) $(if $(ARGS),--args "$(ARGS)") \
 		$(if $(KEEP),--keep) $(if $(QEMU_ARGS),--qemu-args "$(QEMU_ARGS)") \
 		$(if $(TRIM),--env VMRUN_TRIM="$(TRIM)") --timeout $(CHECK_TIMEOUT)
 
@@ -174,6 +178,19 @@ deb-smoke: kernel
 PEERS = $(BUILD)/peers-$(KERNEL)
 peers: $(DEPS_STAMP) kernel
 	$(Q)scripts/peers.sh $(SRC) $(KDIR) $(PEERS)
+
+# The benchmark: its log, the CSV of every measurement, the medians and a
+# plot of the ratios (scripts/bench-report.sh) in build/bench.
+BENCH_OUT = $(BUILD)/bench
+bench: $(DEPS_STAMP) modules tools selftests peers
+	$(Q)mkdir -p $(BENCH_OUT)
+	$(Q)set -o pipefail; $(VMRUN) --peers $(PEERS) --mem 4G --script bench.sh \
+		$(if $(ROUNDS),--env ROUNDS=$(ROUNDS)) $(if $(SECS),--env SECS=$(SECS)) \
+		--timeout 1500 | tee $(BENCH_OUT)/bench.log
+	$(Q)scripts/bench-report.sh $(BENCH_OUT)/bench.log $(BENCH_OUT)
+
+bench-smoke: $(DEPS_STAMP) modules tools selftests peers
+	$(Q)$(VMRUN) --peers $(PEERS) --script bench.sh --env BENCH_SMOKE=1 --timeout 300
 
 MIG_BATCHES = $(or $(BATCHES),3)
 MIG_ROUNDS = $(or $(ROUNDS),3)

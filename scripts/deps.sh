@@ -22,7 +22,7 @@ PACKAGES=(
 	sparse perl python3 flex bison libelf-dev libssl-dev bc
 	mdevctl iproute2 procps ethtool dpdk-dev librte-net-virtio23
 	debhelper dh-dkms dkms lintian debootstrap python3-sphinx
-	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients udev
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients udev gnuplot-nox
 )
 
 say() { printf 'deps: %s\n' "$*" >&2; }

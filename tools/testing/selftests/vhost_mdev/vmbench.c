@@ -10,7 +10,12 @@
  *	back), time open -> first frame received (bringup_us), then send
  *	SIZE-byte frames on TX for SECS seconds, as fast as the transmit ring
  *	takes them, and count what RX receives each second (pps samples and
- *	their median). Every frame carries this run's tag and a pattern: one
+ *	their median); over those seconds, the interrupts the client got
+ *	(call eventfd signals, both queues) per 1,000 packets, the kernel's
+ *	CPU time (system, irq, softirq; all CPUs) per packet, and for a
+ *	vhost-mdev node the kicks its driver took from the kick eventfds and
+ *	the interrupts it passed on (debugfs).
+ *	Every frame carries this run's tag and a pattern: one
  *	of ours that comes back altered counts as "bad" (and fails the run),
  *	a frame of an earlier run (still queued in a tap) as "stale".
  *   vmbench rtt TX RX COUNT [doorbell]
@@ -497,12 +502,70 @@ static unsigned int drain(struct pair *p, size_t size, unsigned long *bad)
 	return n;
 }
 
+/*
+ * Kicks the driver took from queue @vq's kick eventfd (not the doorbell)
+ * and interrupts it passed on, from a vhost-mdev node's debugfs "vqs";
+ * 0 for another node.
+ */
+static void driver_counts(const char *node, unsigned int vq, long long *kicks,
+			  long long *calls)
+{
+	char path[128], line[128];
+	long long k, c;
+	unsigned int idx;
+	FILE *f;
+
+	if (!strstr(node, "/vhost-mdev-"))
+		return;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/vqs",
+		 strrchr(node, '/') + 1);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%u %lld %lld", &idx, &k, &c) == 3 && idx == vq) {
+			*kicks += k;
+			*calls += c;
+		}
+	fclose(f);
+}
+
+/* Kernel CPU time so far, all CPUs (system, irq, softirq), in ns. */
+static uint64_t kernel_ns(void)
+{
+	unsigned long long user, nice, sys, idle, iowait, irq, softirq;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f = fopen("/proc/stat", "r");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice,
+		   &sys, &idle, &iowait, &irq, &softirq);
+	fclose(f);
+	if (n != 7 || hz <= 0)
+		return 0;
+	return (sys + irq + softirq) * (1000000000ULL / hz);
+}
+
+/* Signals on queue @idx's call eventfd, those not read yet included. */
+static uint64_t calls_of(struct vmdev *d, unsigned int idx)
+{
+	uint64_t n;
+
+	if (read(d->vqs[idx].call_fd, &n, sizeof(n)) == sizeof(n))
+		d->vqs[idx].calls += n;
+	return d->vqs[idx].calls;
+}
+
 static int cmd_pps(const char *tx, const char *rx, size_t size,
 		   unsigned int secs, bool doorbell)
 {
 	uint64_t samples[MAX_SAMPLES], t0, t, next, sent = 0, got = 0, sec_got;
 	unsigned long bad = 0;
 	unsigned int nsamples = 0, zero = 0, i;
+	long long kicks = 0, calls = 0;
+	uint64_t calls0, kns0, kns;
 	uint8_t frame[FRAME_MAX];
 	struct pair p;
 	int ret;
@@ -530,6 +593,8 @@ static int cmd_pps(const char *tx, const char *rx, size_t size,
 	printf("RESULT bringup_us=%llu\n",
 	       (unsigned long long)(now_ns() - t0) / 1000);
 
+	calls0 = calls_of(&p.tx, 1) + calls_of(p.rxd, 0);
+	kns0 = kernel_ns();
 	t = now_ns();
 	next = t + 1000000000ULL;
 	sec_got = 0;
@@ -561,6 +626,14 @@ static int cmd_pps(const char *tx, const char *rx, size_t size,
 	}
 	for (i = 0; i < nsamples; i++)
 		zero += !samples[i];
+	kns = kernel_ns() - kns0;
+	calls0 = calls_of(&p.tx, 1) + calls_of(p.rxd, 0) - calls0;
+	driver_counts(tx, 1, &kicks, &calls);
+	driver_counts(rx, 0, &kicks, &calls);
+	printf("RESULT driver_kicks=%lld driver_calls=%lld", kicks, calls);
+	printf(" calls_per_kpkt=%llu kernel_ns_per_pkt=%llu\n",
+	       (unsigned long long)(got ? calls0 * 1000 / got : 0),
+	       (unsigned long long)(got ? kns / got : 0));
 	printf("RESULT pps=%llu sent=%llu received=%llu bad=%lu stale=%lu zero_seconds=%u\n",
 	       (unsigned long long)percentile(samples, nsamples, 50),
 	       (unsigned long long)sent, (unsigned long long)got, bad, stale,

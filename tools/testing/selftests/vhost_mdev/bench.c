@@ -86,6 +86,8 @@ TEST_F_TIMEOUT(bench, smoke, 600)
 	EXPECT_LT(0, result_median(self->out, "rtt_db_p50_ns", "vfio"));
 	/* On the doorbell path our driver takes no kick at all. */
 	EXPECT_EQ(0, result_median(self->out, "kicks_per_kpkt", "ours-pci"));
+	EXPECT_LT(0, result_median(self->out, "usable_us", "ours-sim"));
+	EXPECT_LT(0, result_median(self->out, "usable_us", "vdpa_sim"));
 	EXPECT_LT(0, result_median(self->out, "memtable_us", "ours-pci"));
 	EXPECT_LT(0, result_median(self->out, "memtable_us", "ours-sim"));
 }

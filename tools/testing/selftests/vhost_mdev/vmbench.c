@@ -25,11 +25,17 @@
  *	Map MIB MiB of populated memory in one IOTLB update (or one
  *	SET_MEM_TABLE region) and unmap it (IOTLB invalidate, or a table
  *	without regions): map_us and unmap_us.
+ *   vmbench instances ours|upstream COUNT
+ *	COUNT simulator devices (vhost_mdev_sim mdevs, or vdpa_sim_net
+ *	devices), each made by one shell command as a user makes it and
+ *	waited for until its node opens: the first one's time from command to
+ *	usable node, the time for all, then the time to remove all.
  *
  * NODE "vfio:<BDF>" (TX and RX both) is the passthrough bound: the raw
  * function through vfio-pci (see vfio_open()); map then times type1's
  * VFIO_IOMMU_MAP_DMA and UNMAP_DMA of the same memory.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -773,6 +779,101 @@ static int cmd_map(const char *node, size_t mib, bool table, bool huge)
 	return 0;
 }
 
+/* Run @cmd (a shell command line); 0 if it exited 0. */
+static int run(const char *cmd)
+{
+	int status = system(cmd);
+
+	return status == 0 ? 0 : -EIO;
+}
+
+/* The node of instance @i once its sysfs entry names one, "" until then. */
+static void instance_node(bool ours, const char *name, char *node, size_t len)
+{
+	char dir[128];
+	struct dirent *e;
+	DIR *d;
+
+	node[0] = '\0';
+	if (ours) {
+		vmdev_mdev_node(name, node, len);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "/sys/bus/vdpa/devices/%s", name);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "vhost-vdpa-", 11))
+			snprintf(node, len, "/dev/%s", e->d_name);
+	closedir(d);
+}
+
+/*
+ * @count simulator instances, each created with one shell command as a
+ * user would (ours: the mdev type's "create"; upstream: "vdpa dev add")
+ * and waited for until its node opens; then all removed the same way.
+ */
+static int cmd_instances(bool ours, unsigned int count)
+{
+	char (*names)[40], cmd[256], node[300];
+	uint64_t t0, t1, t2, first = 0;
+	unsigned int i, made = 0;
+	int ret = 0, fd, tries;
+
+	names = calloc(count ? count : 1, sizeof(*names));
+	if (!names || !count)
+		return fail("arguments", EINVAL);
+	t0 = now_ns();
+	for (i = 0; i < count && !ret; i++) {
+		t1 = now_ns();
+		if (ours) {
+			ret = vmdev_uuid_random(names[i]);
+			snprintf(cmd, sizeof(cmd), "echo %s > %s/mdev_supported_types/%s/create",
+				 names[i], VMDEV_SIM_PARENT, VMDEV_SIM_NET_TYPE);
+		} else {
+			snprintf(names[i], sizeof(names[i]), "vmbench%u", i);
+			snprintf(cmd, sizeof(cmd), "vdpa dev add name %s mgmtdev vdpasim_net",
+				 names[i]);
+		}
+		if (!ret)
+			ret = run(cmd);
+		if (ret)
+			break;
+		made++;
+		for (fd = -1, tries = 0; fd < 0 && tries < 10000; tries++) {
+			instance_node(ours, names[i], node, sizeof(node));
+			fd = node[0] ? open(node, O_RDWR | O_CLOEXEC) : -1;
+			if (fd < 0)
+				usleep(100);
+		}
+		if (fd < 0)
+			ret = -ETIMEDOUT;
+		else
+			close(fd);
+		if (!i)
+			first = now_ns() - t1;
+	}
+	t1 = now_ns();
+	for (i = 0; i < made; i++) {
+		if (ours)
+			snprintf(cmd, sizeof(cmd), "echo 1 > /sys/bus/mdev/devices/%s/remove",
+				 names[i]);
+		else
+			snprintf(cmd, sizeof(cmd), "vdpa dev del %s", names[i]);
+		if (run(cmd) && !ret)
+			ret = -EIO;
+	}
+	t2 = now_ns();
+	free(names);
+	if (ret)
+		return fail("instances", ret);
+	printf("RESULT first_usable_us=%llu create_all_ms=%llu destroy_all_ms=%llu count=%u\n",
+	       (unsigned long long)first / 1000, (unsigned long long)(t1 - t0) / 1000000,
+	       (unsigned long long)(t2 - t1) / 1000000, count);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -787,12 +888,16 @@ int main(int argc, char **argv)
 	if (argc >= 5 && !strcmp(argv[1], "rtt"))
 		return cmd_rtt(argv[2], argv[3], strtoul(argv[4], NULL, 0),
 			       argc > 5 && !strcmp(argv[5], "doorbell"));
+	if (argc == 4 && !strcmp(argv[1], "instances"))
+		return cmd_instances(!strcmp(argv[2], "ours"),
+				     strtoul(argv[3], NULL, 0));
 	if (argc == 6 && !strcmp(argv[1], "map"))
 		return cmd_map(argv[2], strtoul(argv[3], NULL, 0),
 			       !strcmp(argv[4], "memtable"),
 			       !strcmp(argv[5], "2m"));
 	fprintf(stderr, "usage: vmbench pps TX RX SIZE SECS [doorbell]\n"
 		"       vmbench rtt TX RX COUNT [doorbell]\n"
-		"       vmbench map NODE MIB iotlb|memtable 4k|2m\n");
+		"       vmbench map NODE MIB iotlb|memtable 4k|2m\n"
+		"       vmbench instances ours|upstream COUNT\n");
 	return 2;
 }

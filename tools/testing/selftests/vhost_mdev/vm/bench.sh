@@ -23,8 +23,10 @@
 # packet; open -> first packet; kick -> interrupt round trip (through the
 # kick eventfd and, where the device has one, the mapped doorbell); and
 # mapping and unmapping MIB MiB in one IOTLB update (4 KiB pages, and
-# 2 MiB hugetlb pages) and, on ours, with SET_MEM_TABLE. Every measurement
-# is printed as it comes, as
+# 2 MiB hugetlb pages) and, on ours, with SET_MEM_TABLE; on the simulator
+# paths, the time from the command that makes a device to its usable node,
+# and to make and to remove 64 of them (8 in the short form). Every
+# measurement is printed as it comes, as
 #   RESULT bench round=R path=P metric=M value=V
 # then the medians and the ratios ours/upstream and ours/passthrough. The
 # upstream modules come from `make peers` (Debian's kernel lacks vp_vdpa
@@ -35,9 +37,9 @@ L2_TAG=bench
 . /usr/share/vmrun/l2/l2lib.sh
 
 if [ -n "$BENCH_SMOKE" ]; then
-	rounds=${ROUNDS:-1} secs=${SECS:-2} mib=${MIB:-64} rtts=${RTTS:-50}
+	rounds=${ROUNDS:-1} secs=${SECS:-2} mib=${MIB:-64} rtts=${RTTS:-50} instances=8
 else
-	rounds=${ROUNDS:-3} secs=${SECS:-10} mib=${MIB:-1024} rtts=${RTTS:-500}
+	rounds=${ROUNDS:-3} secs=${SECS:-10} mib=${MIB:-1024} rtts=${RTTS:-500} instances=64
 fi
 PATHS="ours-pci vp_vdpa vfio ours-sim vdpa_sim"
 out=/tmp/bench
@@ -51,7 +53,7 @@ bench_cleanup() {
 		vdpa dev del "$v" 2> /dev/null
 	done
 	l2_cleanup
-	rmmod vp_vdpa vdpa_sim_net vdpa_sim 2> /dev/null
+	rmmod vp_vdpa vdpa_sim_net vdpa_sim vhost_mdev_sim 2> /dev/null
 	echo 0 > /proc/sys/vm/nr_hugepages
 }
 trap bench_cleanup EXIT
@@ -180,9 +182,23 @@ bench_path() {
 		measure map "$TX" "$mib" memtable 4k && record memtable_us "$(val map_us)" &&
 			record memtable_unmap_us "$(val unmap_us)" ;;
 	esac
+	# Simulator instances, made and removed as a user does, one command each.
+	case $path in
+	ours-sim) kind=ours ;;
+	vdpa_sim) kind=upstream ;;
+	*) return ;;
+	esac
+	if measure instances $kind "$instances"; then
+		record usable_us "$(val first_usable_us)"
+		record create_${instances}_ms "$(val create_all_ms)"
+		record destroy_${instances}_ms "$(val destroy_all_ms)"
+	fi
 }
 
-modprobe vhost_mdev_sim && modprobe vhost_mdev_pci || fail "modprobe vhost_mdev_sim vhost_mdev_pci"
+# Room for the instances below and the path's own (the default is 4).
+rmmod vhost_mdev_sim 2> /dev/null
+modprobe vhost_mdev_sim max_devices=$((instances + 1)) && modprobe vhost_mdev_pci ||
+	fail "modprobe vhost_mdev_sim vhost_mdev_pci"
 # Busybox modprobe does not follow vfio's softdep on its type1 backend.
 modprobe vfio_pci && modprobe vfio_iommu_type1 || fail "modprobe vfio_pci vfio_iommu_type1"
 modprobe vhost_vdpa && modprobe vdpa_sim use_va=0 && modprobe vdpa_sim_net &&
@@ -222,7 +238,8 @@ say "medians over $rounds round(s); ratio = ours / upstream, bound = ours-pci / 
 printf '%-18s %10s %10s %6s %10s %6s %10s %10s %6s\n' metric ours-pci vp_vdpa ratio \
 	vfio bound ours-sim vdpa_sim ratio
 for m in pps64 pps1500 calls_per_kpkt kicks_per_kpkt kernel_ns_per_pkt bringup_us rtt_p50_ns rtt_p99_ns rtt_db_p50_ns rtt_db_p99_ns \
-	 map_us unmap_us map_2m_us unmap_2m_us memtable_us memtable_unmap_us; do
+	 map_us unmap_us map_2m_us unmap_2m_us memtable_us memtable_unmap_us usable_us \
+	 create_${instances}_ms destroy_${instances}_ms; do
 	a=$(median ours-pci $m) b=$(median vp_vdpa $m) v=$(median vfio $m)
 	c=$(median ours-sim $m) d=$(median vdpa_sim $m)
 	[ -z "$a$b$v$c$d" ] && continue

@@ -261,6 +261,29 @@ l2_qmp() {
 	qmp "/tmp/$1.qmp" "$2" ${3:+"$3"}
 }
 
+# Guest $1 stopped reporting: show where it is, for the next diagnosis. Its
+# vCPU's RIP (QMP), each thread of its QEMU in L1 (state, wait channel,
+# kernel stack: a vCPU thread blocked in an ioctl of ours shows here), and
+# the debugfs counters of our nodes $2...
+l2_stuck() {
+	name=$1
+	shift
+	pid=$(cat "/tmp/$name.pid" 2>/dev/null)
+	say "   $name is stuck; its vCPU: $(l2_qmp "$name" human-monitor-command \
+		'{"command-line": "info registers"}' | grep -o 'RIP=[0-9a-f]*')"
+	for t in /proc/$pid/task/*; do
+		[ -d "$t" ] || continue
+		say "   thread $(basename "$t") $(cat "$t/comm") state $(cut -d' ' -f3 "$t/stat") wchan $(cat "$t/wchan" 2>/dev/null)"
+		sed 's/^/     /' "$t/stack" 2>/dev/null | head -n 12
+	done
+	for n; do
+		d=/sys/kernel/debug/vhost_mdev/$(basename "$n")
+		for f in vqs sim; do
+			[ -r "$d/$f" ] && say "   $n $f: $(tr '\n' ' ' < "$d/$f")"
+		done
+	done
+}
+
 # The kB of memory process $1 has pinned (VmPin), "" when it is gone.
 vmpin_kb() {
 	awk '/^VmPin:/ { print $2 }' "/proc/$1/status" 2>/dev/null

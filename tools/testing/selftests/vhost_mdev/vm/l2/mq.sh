@@ -62,7 +62,7 @@ fi
 say "2. the guest: ${L2_SMP:=1} vCPU(s), multiqueue NICs"
 kvm_ready
 l2_start l2 "console=ttyS0 quiet l2.ip=10.0.0.2/24 l2.peer=10.0.0.1 l2.pings=3 l2.mq=1$pair" "$nics"
-l2_wait l2 "^L2: done" 240
+l2_wait l2 "^L2: done" 240 || l2_stuck l2 "$node_a" ${NODE:+"$NODE"}
 rc=$(l2_end l2 60)
 errs=$(l2_stderr l2)
 

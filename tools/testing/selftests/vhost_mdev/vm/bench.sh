@@ -58,18 +58,6 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-# Hand function $1 to driver $2 (driver_override), from whichever has it.
-give_fn() {
-	drv=$(basename "$(readlink "/sys/bus/pci/devices/$1/driver")" 2>/dev/null)
-	[ "$drv" = "$2" ] && return 0
-	[ -n "$drv" ] && echo "$1" > "/sys/bus/pci/drivers/$drv/unbind"
-	echo "$2" > "/sys/bus/pci/devices/$1/driver_override"
-	echo "$1" > /sys/bus/pci/drivers_probe
-	[ "$(basename "$(readlink "/sys/bus/pci/devices/$1/driver")")" = "$2" ] ||
-		fail "$1 did not bind to $2"
-	case " $l2_bdfs " in *" $1 "*) ;; *) l2_bdfs="$l2_bdfs $1" ;; esac
-}
-
 # Upstream vDPA device $1 of management device $2: its node in NODE.
 new_vdpa() {
 	vdpa dev add name "$1" mgmtdev "$2" || fail "vdpa dev add $1 mgmtdev $2"
@@ -99,19 +87,19 @@ path_up() {
 	case $1 in
 	ours-pci)
 		set -- $fns
-		for f; do give_fn "$f" vhost_mdev_pci; done
+		for f; do bind_fn "$f"; done
 		new_mdev "$1" vhost_mdev_pci-net; TX=$NODE
 		new_mdev "$2" vhost_mdev_pci-net; RX=$NODE
 		DOORBELL=doorbell ;;
 	vp_vdpa)
 		set -- $fns
-		for f; do give_fn "$f" vp-vdpa; done
+		for f; do bind_fn "$f" vp-vdpa; done
 		new_vdpa bench0 "pci/$1"; TX=$NODE
 		new_vdpa bench1 "pci/$2"; RX=$NODE
 		DOORBELL=doorbell ;;
 	vfio)
 		set -- $fns
-		for f; do give_fn "$f" vfio-pci; done
+		for f; do bind_fn "$f" vfio-pci; done
 		TX=vfio:$1 RX=vfio:$2 DOORBELL=doorbell ;;
 	ours-sim)
 		new_mdev vhost_mdev_sim vhost_mdev_sim-net

@@ -68,17 +68,22 @@ accel_fns() {
 	done
 }
 
-# Hand function $1 to vhost_mdev_pci, as a user does (driver_override).
+# Hand function $1 to PCI driver $2 (vhost_mdev_pci, which is loaded, by
+# default; the caller loads another), from whichever has it, as a user does
+# (driver_override). l2_cleanup gives it back to the default driver.
 bind_fn() {
-	run modprobe vhost_mdev_pci || fail "modprobe vhost_mdev_pci"
+	want=${2:-vhost_mdev_pci}
+	if [ "$want" = vhost_mdev_pci ]; then
+		run modprobe vhost_mdev_pci || fail "modprobe vhost_mdev_pci"
+	fi
 	drv=$(basename "$(readlink "/sys/bus/pci/devices/$1/driver")" 2>/dev/null)
-	[ -n "$drv" ] && [ "$drv" != vhost_mdev_pci ] &&
+	[ -n "$drv" ] && [ "$drv" != "$want" ] &&
 		run sh -c "echo $1 > /sys/bus/pci/drivers/$drv/unbind"
-	run sh -c "echo vhost_mdev_pci > /sys/bus/pci/devices/$1/driver_override"
+	run sh -c "echo $want > /sys/bus/pci/devices/$1/driver_override"
 	run sh -c "echo $1 > /sys/bus/pci/drivers_probe"
-	[ "$(basename "$(readlink "/sys/bus/pci/devices/$1/driver")")" = vhost_mdev_pci ] ||
-		fail "$1 did not bind to vhost_mdev_pci"
-	l2_bdfs="$l2_bdfs $1"
+	[ "$(basename "$(readlink "/sys/bus/pci/devices/$1/driver")")" = "$want" ] ||
+		fail "$1 did not bind to $want"
+	case " $l2_bdfs " in *" $1 "*) ;; *) l2_bdfs="$l2_bdfs $1" ;; esac
 }
 
 # The netdev the L1 kernel's virtio-net driver made of function $1.

@@ -799,3 +799,30 @@ int vmdev_ctrl(struct vmdev *d, uint8_t class, uint8_t cmd, const void *data,
 	}
 	return -ETIMEDOUT;
 }
+
+int vmdev_debugfs_vq(const char *node, unsigned int vq, long long *kicks,
+		     long long *calls)
+{
+	const char *name = strrchr(node, '/') ? strrchr(node, '/') + 1 : node;
+	char path[128], line[128];
+	long long k, c;
+	unsigned int idx;
+	int ret = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/vqs",
+		 name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%u %lld %lld", &idx, &k, &c) == 3 &&
+		    idx == vq) {
+			*kicks = k;
+			*calls = c;
+			ret = 0;
+			break;
+		}
+	fclose(f);
+	return ret;
+}

@@ -177,4 +177,12 @@ int vmdev_recv_wait(struct vmdev *d, unsigned int pair, void *frame,
 int vmdev_ctrl(struct vmdev *d, uint8_t class, uint8_t cmd, const void *data,
 	       size_t len);
 
+/*
+ * Kicks and calls of queue @vq of the device at @node (/dev/vhost-mdev-N)
+ * so far, from its debugfs "vqs" file: 0, -ENOENT for no such queue or
+ * -errno of opening the file.
+ */
+int vmdev_debugfs_vq(const char *node, unsigned int vq, long long *kicks,
+		     long long *calls);
+
 #endif /* VMDEV_H */

@@ -516,24 +516,12 @@ static unsigned int drain(struct pair *p, size_t size, unsigned long *bad)
 static void driver_counts(const char *node, unsigned int vq, long long *kicks,
 			  long long *calls)
 {
-	char path[128], line[128];
 	long long k, c;
-	unsigned int idx;
-	FILE *f;
 
-	if (!strstr(node, "/vhost-mdev-"))
-		return;
-	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/vqs",
-		 strrchr(node, '/') + 1);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%u %lld %lld", &idx, &k, &c) == 3 && idx == vq) {
-			*kicks += k;
-			*calls += c;
-		}
-	fclose(f);
+	if (strstr(node, "/vhost-mdev-") && !vmdev_debugfs_vq(node, vq, &k, &c)) {
+		*kicks += k;
+		*calls += c;
+	}
 }
 
 /* Kernel CPU time so far, all CPUs (system, irq, softirq), in ns. */

@@ -470,30 +470,6 @@ static inline int fns_up(struct fn fns[2], const char **why)
 	return 0;
 }
 
-/* A line of the device's debugfs "vqs" file: kicks and calls of @vq. */
-static inline int vmdev_debugfs_vq(const char *node, unsigned int vq,
-				   long long *kicks, long long *calls)
-{
-	char path[128], line[128];
-	unsigned int idx;
-	int ret = -ENOENT;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/vqs",
-		 strrchr(node, '/') + 1);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%u %lld %lld", &idx, kicks, calls) == 3 &&
-		    idx == vq) {
-			ret = 0;
-			break;
-		}
-	fclose(f);
-	return ret;
-}
-
 /* Interrupts taken by the /proc/interrupts line naming @name, or -1. */
 static inline long long vmdev_irq_count(const char *name)
 {

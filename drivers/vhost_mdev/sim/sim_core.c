@@ -799,6 +799,10 @@ static int vmdev_sim_set_group_asid(struct vhost_mdev_device *vdev, u32 group,
 static int vmdev_sim_stats_show(struct seq_file *s, void *unused)
 {
 	struct vmdev_sim *sim = s->private;
+	struct vmdev_sim_vq *vq;
+	int avail, used;
+	u16 idx;
+	u32 i;
 
 	guard(mutex)(&sim->lock);
 	seq_printf(s, "passes %llu\nrequeued %llu\nwaits %llu\nbroken %llu\n",
@@ -807,6 +811,30 @@ static int vmdev_sim_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "suppressed %llu\nsuppress_changes %llu\ndropped %llu\n",
 		   sim->stats.suppressed, sim->stats.suppress_changes,
 		   sim->stats.dropped);
+	seq_printf(s, "status 0x%x suspended %d\n", sim->status, sim->suspended);
+	/*
+	 * Each queue as the device sees it, its rings' indices read from
+	 * guest memory now (-1: not mapped): a stalled queue shows whether
+	 * the driver's available index reached the device.
+	 */
+	for (i = 0; i < sim->vdev.nvqs; i++) {
+		vq = &sim->vqs[i];
+		if (!vq->num)
+			continue;
+		if (vmdev_sim_read16(sim, i, vq->driver +
+				     offsetof(struct vring_avail, idx), &idx))
+			avail = -1;
+		else
+			avail = idx;
+		if (vmdev_sim_read16(sim, i, vq->device +
+				     offsetof(struct vring_used, idx), &idx))
+			used = -1;
+		else
+			used = idx;
+		seq_printf(s, "vq %u ready %d stopped %d num %u driver 0x%llx taken %u used %u avail_idx %d used_idx %d\n",
+			   i, vq->ready, vq->stopped, vq->num, vq->driver,
+			   vq->last_avail, vq->used, avail, used);
+	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vmdev_sim_stats);

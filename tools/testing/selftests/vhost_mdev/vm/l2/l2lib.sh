@@ -269,7 +269,8 @@ l2_qmp() {
 # Guest $1 stopped reporting: show where it is, for the next diagnosis. Its
 # vCPU's RIP (QMP), each thread of its QEMU in L1 (state, wait channel,
 # kernel stack: a vCPU thread blocked in an ioctl of ours shows here), and
-# the debugfs counters of our nodes $2...
+# the debugfs counters of our nodes $2..., and each simulator queue's
+# available index as the device and as QEMU read it.
 l2_stuck() {
 	name=$1
 	shift
@@ -286,6 +287,17 @@ l2_stuck() {
 		for f in vqs sim; do
 			[ -r "$d/$f" ] && say "   $n $f: $(tr '\n' ' ' < "$d/$f")"
 		done
+		# Each queue's available index as QEMU reads the guest's memory
+		# (the IOVA is the guest-physical address), next to the
+		# device's reading of it in the sim file.
+		[ -r "$d/sim" ] || continue
+		sed -n 's/^vq \([0-9]*\) .* driver \(0x[0-9a-f]*\) .*/\1 \2/p' "$d/sim" |
+			while read -r vq drv; do
+				gpa=$(printf '0x%x' $((drv + 2)))
+				say "   $n vq $vq avail_idx in QEMU's view: $(l2_qmp "$name" \
+					human-monitor-command "{\"command-line\": \"xp /1hx $gpa\"}" |
+					grep -o ': 0x[0-9a-f]*' | head -n 1)"
+			done
 	done
 }
 

@@ -213,6 +213,7 @@ struct dut {
 	struct fn f;
 	struct fn peer;
 	int create_fd;		/* the type's create file, opened ahead */
+	char kept[37];		/* the mdev kept across a sweep's steps */
 	uint8_t *mem;		/* memory for the memory operations */
 	struct vmdev_opts o;
 };
@@ -303,9 +304,13 @@ static int build(struct dut *u, enum stage stage)
 	ret = create_file(u);
 	if (ret || stage == ST_PARENT)
 		return ret;
-	ret = vmdev_uuid_random(u->f.uuid);
-	if (!ret && write(u->create_fd, u->f.uuid, 36) != 36)
-		ret = -errno;
+	if (u->kept[0]) {
+		snprintf(u->f.uuid, sizeof(u->f.uuid), "%s", u->kept);
+	} else {
+		ret = vmdev_uuid_random(u->f.uuid);
+		if (!ret && write(u->create_fd, u->f.uuid, 36) != 36)
+			ret = -errno;
+	}
 	if (!ret)
 		ret = vmdev_mdev_node(u->f.uuid, u->f.node, sizeof(u->f.node));
 	if (ret || stage == ST_MDEV)
@@ -330,10 +335,11 @@ static int build(struct dut *u, enum stage stage)
 	return vmdev_open(&u->f.d, u->f.node, &u->o);
 }
 
+/* Close the device; remove its mdev unless the sweep keeps it. */
 static void teardown(struct dut *u)
 {
 	vmdev_close(&u->f.d);
-	if (mdev_exists(u->f.uuid))
+	if (strcmp(u->f.uuid, u->kept) && mdev_exists(u->f.uuid))
 		vmdev_mdev_remove(u->f.uuid);
 	u->f.uuid[0] = '\0';
 	u->f.node[0] = '\0';
@@ -532,6 +538,8 @@ FIXTURE_SETUP(fail_nth)
 FIXTURE_TEARDOWN(fail_nth)
 {
 	teardown(&self->u);
+	if (self->u.kept[0] && mdev_exists(self->u.kept))
+		vmdev_mdev_remove(self->u.kept);
 	if (self->u.pci) {
 		vmdev_close(&self->u.peer.d);
 		fn_down(&self->u.peer);
@@ -643,6 +651,14 @@ TEST_F_TIMEOUT(fail_nth, sweep, 1800)
 		doorbell = MAP_FAILED;
 		efd = -1;
 		ASSERT_EQ(0, build(u, op_stage[op])) TH_LOG("nth %u", nth);
+		/*
+		 * The operations past the mdev's creation and before its
+		 * removal run on one mdev, its release resetting it between
+		 * steps (an mdev made and removed for each step only took
+		 * time: creating and removing have sweeps of their own).
+		 */
+		if (op != OP_CREATE && op != OP_REMOVE)
+			snprintf(u->kept, sizeof(u->kept), "%s", u->f.uuid);
 		if (op == OP_BATCH_END)
 			ASSERT_EQ(0, open_remap_batch(u)) TH_LOG("nth %u", nth);
 		snap(u, before);
@@ -662,7 +678,8 @@ TEST_F_TIMEOUT(fail_nth, sweep, 1800)
 		/* The library unmaps the doorbell check_done() gave it. */
 		teardown(u);
 		ASSERT_EQ(self->pin0, vmdev_vmpin_kb()) TH_LOG("nth %u", nth);
-		ASSERT_EQ(u->pci ? 1 : 0, vmdev_count_dir("/sys/bus/mdev/devices"))
+		ASSERT_EQ((u->pci ? 1 : 0) + !!u->kept[0],
+			  vmdev_count_dir("/sys/bus/mdev/devices"))
 			TH_LOG("nth %u: an mdev was left behind", nth);
 		if (left > 0)
 			break;	/* no fault point left to fail */

@@ -145,6 +145,8 @@ TEST_F_TIMEOUT(l2, multiqueue, 600)
 
 	if (vmdev_trimmed("mq"))
 		SKIP(return, VMDEV_TRIMMED, "mq");
+	if (!variant->sim && vmdev_trimmed("pci-mq"))
+		SKIP(return, VMDEV_TRIMMED, "pci-mq");
 	if (!variant->sim &&
 	    atoi(vmdev_machine("VMRUN_ACCEL_PAIRS", "1")) < 2)
 		SKIP(return, "the functions have one queue pair: no multi-queue taps");

@@ -21,8 +21,6 @@ l2_bdfs=
 l2_guests=
 l2_pids=
 l2_last_pid=
-l2_thp=
-THP=/sys/kernel/mm/transparent_hugepage/enabled
 
 say() { echo "${L2_TAG:-l2}: $*"; }
 result() { echo "RESULT $*"; }
@@ -43,7 +41,6 @@ l2_cleanup() {
 		[ -s "/tmp/$g.pid" ] && kill -9 "$(cat "/tmp/$g.pid")" 2>/dev/null
 	done
 	[ -w $TRACE/tracing_on ] && echo 0 > $TRACE/tracing_on
-	[ -n "$l2_thp" ] && echo "$l2_thp" > $THP
 	for u in $l2_uuids; do
 		mdevctl stop -u "$u" > /dev/null 2>&1
 	done
@@ -210,14 +207,6 @@ l2_start() {
 l2_launch() {
 	name=$1 append="$2 panic=-1${L2_APPEND:+ $L2_APPEND}" nics=$3
 	shift 3
-	# No transparent huge pages in L1 while L2 guests run (given back by
-	# l2_cleanup): with them, nested KVM on TCG corrupted L1 memory now
-	# and then (a task's stack end overwritten, a migration stream
-	# garbled, L1 gone without a word: issue 13's note has the runs).
-	if [ -z "$l2_thp" ] && [ -w $THP ]; then
-		l2_thp=$(sed 's/.*\[\(.*\)\].*/\1/' $THP)
-		echo never > $THP
-	fi
 	set -- qemu-system-x86_64 -accel kvm -cpu host -m ${L2_MEM:-256M} \
 		-smp ${L2_SMP:-1} \
 		-nodefaults -display none -no-reboot -serial stdio \

@@ -121,6 +121,9 @@ struct vhost_mdev_log {
  * @batch: the IOTLB batch being collected
  * @iotlb_msgs: IOTLB UPDATE, INVALIDATE and committed batches since the
  *	device was opened (debugfs)
+ * @pin_pages: pages pin_user_pages_fast() pinned for @iotlb since the device
+ *	was opened (debugfs)
+ * @pin_ns: the time those calls took (debugfs): the floor of a map's time
  * @range: the IOVA window
  * @domain: the paging domain of a %VHOST_MDEV_DMA_PLATFORM device
  * @iommu: what is mapped in @domain, one entry per iommu_map(), each
@@ -161,6 +164,8 @@ struct vhost_mdev_core {
 	bool suspended;
 	struct vhost_mdev_batch batch;
 	u64 iotlb_msgs[3];
+	u64 pin_pages;
+	u64 pin_ns;
 	struct vhost_mdev_iova_range range;
 	struct iommu_domain *domain;
 	struct vhost_iotlb iommu;

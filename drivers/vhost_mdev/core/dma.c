@@ -27,6 +27,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/timekeeping.h>
 #include <linux/unaligned.h>
 #include <linux/vhost.h>
 
@@ -217,12 +218,15 @@ int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
 		   unsigned long npages, u32 perm,
 		   vhost_mdev_add_run_t add, void *arg)
 {
+	struct vhost_mdev_core *core = vdev->core;
 	unsigned int gup = FOLL_LONGTERM;
 	unsigned long run_pfn = 0, run_len = 0, pfn;
 	struct page **pages;
 	long got, i;
+	u64 start;
 	int ret = 0;
 
+	lockdep_assert_held(&core->lock);
 	if (perm & VHOST_MAP_WO)
 		gup |= FOLL_WRITE;
 
@@ -231,9 +235,11 @@ int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
 		return -ENOMEM;
 
 	while (npages) {
+		start = ktime_get_ns();
 		got = pin_user_pages_fast(uaddr,
 					  min(npages, VHOST_MDEV_PIN_BATCH),
 					  gup, pages);
+		core->pin_ns += ktime_get_ns() - start;
 		if (got <= 0) {
 			ret = got ?: -EFAULT;
 			break;
@@ -258,6 +264,7 @@ int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
 		}
 		if (ret)
 			break;
+		core->pin_pages += got;
 		uaddr += PFN_PHYS(got);
 		npages -= got;
 	}

@@ -270,6 +270,18 @@ static int vhost_mdev_iotlb_msgs_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vhost_mdev_iotlb_msgs);
 
+/* Pages pinned for the IOTLB since the device was opened, and the time. */
+static int vhost_mdev_pins_show(struct seq_file *s, void *unused)
+{
+	struct vhost_mdev_core *core = ((struct vhost_mdev_device *)s->private)->core;
+
+	mutex_lock(&core->lock);
+	seq_printf(s, "pages %llu\nns %llu\n", core->pin_pages, core->pin_ns);
+	mutex_unlock(&core->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vhost_mdev_pins);
+
 /* Every IOTLB entry: one physically contiguous run of pinned pages. */
 static int vhost_mdev_mappings_show(struct seq_file *s, void *unused)
 {
@@ -352,6 +364,8 @@ static int vhost_mdev_register(struct vhost_mdev_device *vdev)
 			    &vhost_mdev_mappings_fops);
 	debugfs_create_file("iotlb_msgs", 0444, core->debugfs, vdev,
 			    &vhost_mdev_iotlb_msgs_fops);
+	debugfs_create_file("pins", 0444, core->debugfs, vdev,
+			    &vhost_mdev_pins_fops);
 	vhost_mdev_log_debugfs(vdev);
 	if (vdev->ops->debugfs_init)
 		vdev->ops->debugfs_init(vdev, core->debugfs);

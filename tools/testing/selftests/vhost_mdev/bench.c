@@ -90,6 +90,14 @@ TEST_F_TIMEOUT(bench, smoke, 600)
 	EXPECT_LT(0, result_median(self->out, "usable_us", "vdpa_sim"));
 	EXPECT_LT(0, result_median(self->out, "memtable_us", "ours-pci"));
 	EXPECT_LT(0, result_median(self->out, "memtable_us", "ours-sim"));
+	/* Our maps' pin_user_pages time (debugfs "pins"): part of the map's. */
+	for (j = 0; j < ARRAY_SIZE(paths); j++) {
+		if (strncmp(paths[j], "ours-", 5))
+			continue;
+		EXPECT_LT(0, result_median(self->out, "map_pin_us", paths[j]));
+		EXPECT_GE(result_median(self->out, "map_us", paths[j]),
+			  result_median(self->out, "map_pin_us", paths[j]));
+	}
 }
 
 TEST_HARNESS_MAIN

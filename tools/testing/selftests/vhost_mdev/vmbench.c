@@ -718,13 +718,34 @@ static int map_vfio(const char *bdf, void *mem, size_t size)
 	return 0;
 }
 
+/*
+ * The microseconds our core spent in pin_user_pages_fast() since @node was
+ * opened (its debugfs "pins"), or -1: the floor of a map's time.
+ */
+static long pin_us(const char *node)
+{
+	char path[128];
+	long long ns = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/pins",
+		 strrchr(node, '/') ? strrchr(node, '/') + 1 : node);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "pages %*u ns %lld", &ns) != 1)
+		ns = -1;
+	fclose(f);
+	return ns < 0 ? -1 : ns / 1000;
+}
+
 static int cmd_map(const char *node, size_t mib, bool table, bool huge)
 {
 	uint64_t backend = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2, t0, t1, t2;
 	size_t size = mib << 20;
+	long n, pinned;
 	int fd, ret;
 	void *mem;
-	long n;
 
 	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE |
@@ -751,6 +772,9 @@ static int cmd_map(const char *node, size_t mib, bool table, bool huge)
 	t1 = now_ns();
 	if (ret)
 		return fail("map", ret);
+	pinned = pin_us(node);
+	if (pinned >= 0)
+		printf("RESULT pin_us=%ld\n", pinned);
 	if (table)
 		ret = map_table(fd, NULL, 0);
 	else

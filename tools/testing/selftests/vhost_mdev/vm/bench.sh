@@ -160,10 +160,12 @@ bench_path() {
 		record rtt_db_p50_ns "$(val rtt_p50_ns)"
 		record rtt_db_p99_ns "$(val rtt_p99_ns)"
 	fi
+	# Of our map's time, pin_user_pages_fast() alone: the floor.
 	measure map "$TX" "$mib" iotlb 4k && record map_us "$(val map_us)" &&
-		record unmap_us "$(val unmap_us)"
+		record map_pin_us "$(val pin_us)" && record unmap_us "$(val unmap_us)"
 	if [ "$hugepages" = 1 ] && measure map "$TX" "$mib" iotlb 2m; then
 		record map_2m_us "$(val map_us)"
+		record map_2m_pin_us "$(val pin_us)"
 		record unmap_2m_us "$(val unmap_us)"
 	fi
 	case $path in ours-*)
@@ -226,7 +228,8 @@ say "medians over $rounds round(s); ratio = ours / upstream, bound = ours-pci / 
 printf '%-18s %10s %10s %6s %10s %6s %10s %10s %6s\n' metric ours-pci vp_vdpa ratio \
 	vfio bound ours-sim vdpa_sim ratio
 for m in pps64 pps1500 calls_per_kpkt kicks_per_kpkt kernel_ns_per_pkt bringup_us rtt_p50_ns rtt_p99_ns rtt_db_p50_ns rtt_db_p99_ns \
-	 map_us unmap_us map_2m_us unmap_2m_us memtable_us memtable_unmap_us usable_us \
+	 map_us map_pin_us unmap_us map_2m_us map_2m_pin_us unmap_2m_us \
+	 memtable_us memtable_unmap_us usable_us \
 	 create_${instances}_ms destroy_${instances}_ms; do
 	a=$(median ours-pci $m) b=$(median vp_vdpa $m) v=$(median vfio $m)
 	c=$(median ours-sim $m) d=$(median vdpa_sim $m)

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # `make migrate-soak`: the migration scenario (l2/migrate.sh) with ROUNDS
-# migrations (20 by default), where `make check` runs four: every one must
-# complete with the source's and the destination's RAM the same, and the
-# guest must go on, pinging and receiving, after each. Ends with
+# migrations (20 by default), where `make check` runs ten (two on the debug
+# kernel): every one must complete with the source's and the destination's
+# RAM the same, and the guest must go on, pinging and receiving, after each.
+# Ends with
 # "VMRUN: script-ok" or "VMRUN: script-failed <why>".
 
 n=${ROUNDS:-20}

@@ -299,7 +299,7 @@ l2_qmp() {
 }
 
 # Guest $1 stopped reporting: show where it is, for the next diagnosis. Its
-# vCPU's RIP (QMP), each thread of its QEMU in L1 (state, wait channel,
+# vCPU's RIP and whether it is halted (QMP), each thread of its QEMU in L1 (state, wait channel,
 # kernel stack: a vCPU thread blocked in an ioctl of ours shows here), and
 # the debugfs counters of our nodes $2..., and each simulator queue's
 # available index as the device and as QEMU read it.
@@ -308,7 +308,8 @@ l2_stuck() {
 	shift
 	pid=$(cat "/tmp/$name.pid" 2>/dev/null)
 	say "   $name is stuck; its vCPU: $(l2_qmp "$name" human-monitor-command \
-		'{"command-line": "info registers"}' | grep -o 'RIP=[0-9a-f]*')"
+		'{"command-line": "info registers"}' | grep -o 'RIP=[0-9a-f]*\|HLT=[01]' |
+		tr '\n' ' ')"
 	for t in /proc/$pid/task/*; do
 		[ -d "$t" ] || continue
 		say "   thread $(basename "$t") $(cat "$t/comm") state $(cut -d' ' -f3 "$t/stat") wchan $(cat "$t/wchan" 2>/dev/null)"

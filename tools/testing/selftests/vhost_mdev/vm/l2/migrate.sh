@@ -306,6 +306,14 @@ while [ $i -le "$rounds" ]; do
 		cont_ok=$((cont_ok + 1))
 	fi
 	say "   then: $(grep '^L2: tick=' "/tmp/$dst.out" | tail -n 1) (tick $before before)"
+	# A guest that did not go on is shown, and the test's run ends there
+	# (migrating it on would only move a stopped guest around); the
+	# comparison (--loop) counts it.
+	if [ -z "$loop" ] && [ "$cont_ok" != "$i" ]; then
+		l2_stuck "$dst" "$dst_node"
+		show_console "$dst"
+		fail "migration $i: the guest did not go on"
+	fi
 
 	src=$dst
 	t=$src_node src_node=$dst_node dst_node=$t

@@ -299,10 +299,10 @@ l2_qmp() {
 }
 
 # Guest $1 stopped reporting: show where it is, for the next diagnosis. Its
-# vCPU's RIP and whether it is halted (QMP), each thread of its QEMU in L1 (state, wait channel,
-# kernel stack: a vCPU thread blocked in an ioctl of ours shows here), and
-# the debugfs counters of our nodes $2..., and each simulator queue's
-# available index as the device and as QEMU read it.
+# vCPU's RIP and whether it is halted (QMP), each thread of its QEMU in L1
+# (state, wait channel, kernel stack: a vCPU thread blocked in an ioctl of
+# ours shows here), the debugfs counters of our nodes $2..., and each
+# simulator queue's available index as the device and as QEMU read it.
 l2_stuck() {
 	name=$1
 	shift

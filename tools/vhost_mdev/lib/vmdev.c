@@ -826,3 +826,25 @@ int vmdev_debugfs_vq(const char *node, unsigned int vq, long long *kicks,
 	fclose(f);
 	return ret;
 }
+
+long long vmdev_debugfs_stat(const char *node, const char *file,
+			     const char *key)
+{
+	const char *name = strrchr(node, '/') ? strrchr(node, '/') + 1 : node;
+	char path[128], line[128], k[64];
+	long long v, ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/%s",
+		 name, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld", k, &v) == 2 && !strcmp(k, key)) {
+			ret = v;
+			break;
+		}
+	fclose(f);
+	return ret;
+}

@@ -119,25 +119,9 @@ FIXTURE_TEARDOWN(dpdk)
 	vmdev_reserve_hugepages(0);
 }
 
-/* "@key <n>" of the device's debugfs file @file, -1 if none. */
-static long dev_stat(const char *node, const char *file, const char *key)
-{
-	char path[128], buf[512], pat[32];
-	const char *v;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/%s",
-		 strrchr(node, '/') + 1, file);
-	snprintf(pat, sizeof(pat), "\n%s ", key);
-	buf[0] = '\n';
-	if (vmdev_read_file(path, buf + 1, sizeof(buf) - 1))
-		return -1;
-	v = strstr(buf, pat);
-	return v ? atol(v + strlen(pat)) : -1;
-}
-
 static long sim_stat(const char *node, const char *key)
 {
-	return dev_stat(node, "sim", key);
+	return vmdev_debugfs_stat(node, "sim", key);
 }
 
 static pid_t testpmd_start(char node[2][64], const char *out)
@@ -325,8 +309,8 @@ TEST_F_TIMEOUT(dpdk, io_forwarding_never_stalls, 7200)
 		}
 		for (i = 0; i < 2; i++) {
 			/* Counted per session: what this run remapped. */
-			remaps += dev_stat(self->node[i], "iotlb_msgs",
-					   "batches");
+			remaps += vmdev_debugfs_stat(self->node[i],
+						     "iotlb_msgs", "batches");
 			if (!variant->pci)
 				ASSERT_EQ(0, sim_stat(self->node[i], "broken"));
 		}

@@ -724,18 +724,8 @@ static int map_vfio(const char *bdf, void *mem, size_t size)
  */
 static long pin_us(const char *node)
 {
-	char path[128];
-	long long ns = -1;
-	FILE *f;
+	long long ns = vmdev_debugfs_stat(node, "pins", "ns");
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/pins",
-		 strrchr(node, '/') ? strrchr(node, '/') + 1 : node);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "pages %*u ns %lld", &ns) != 1)
-		ns = -1;
-	fclose(f);
 	return ns < 0 ? -1 : ns / 1000;
 }
 

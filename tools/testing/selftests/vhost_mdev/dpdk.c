@@ -17,6 +17,7 @@
  * device's memory (an IOTLB batch, the queues paused).
  */
 #include <sys/resource.h>
+#include <glob.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -102,6 +103,7 @@ FIXTURE_SETUP(dpdk)
 
 FIXTURE_TEARDOWN(dpdk)
 {
+	glob_t files;
 	int i;
 
 	if (self->pid > 0) {
@@ -116,6 +118,16 @@ FIXTURE_TEARDOWN(dpdk)
 	}
 	if (!variant->pci)
 		vmdev_rmmod(SIM);
+	/*
+	 * testpmd leaves its hugepage files behind, the pages in them still
+	 * in use: a later test's MAP_HUGETLB would fail (make check T="dpdk
+	 * bench").
+	 */
+	if (!glob("/dev/hugepages/rtemap_*", 0, NULL, &files)) {
+		for (i = 0; i < (int)files.gl_pathc; i++)
+			unlink(files.gl_pathv[i]);
+		globfree(&files);
+	}
 	vmdev_reserve_hugepages(0);
 }
 

@@ -21,8 +21,6 @@ l2_bdfs=
 l2_guests=
 l2_pids=
 l2_last_pid=
-l2_thp_saved=
-THP=/sys/kernel/mm/transparent_hugepage
 
 say() { echo "${L2_TAG:-l2}: $*"; }
 result() { echo "RESULT $*"; }
@@ -43,7 +41,6 @@ l2_cleanup() {
 		[ -s "/tmp/$g.pid" ] && kill -9 "$(cat "/tmp/$g.pid")" 2>/dev/null
 	done
 	[ -w $TRACE/tracing_on ] && echo 0 > $TRACE/tracing_on
-	l2_thp_restore
 	for u in $l2_uuids; do
 		mdevctl stop -u "$u" > /dev/null 2>&1
 	done
@@ -207,38 +204,9 @@ l2_start() {
 	return 1
 }
 
-# While L2 guests run, L1 keeps its transparent huge pages but moves no
-# page under them: no compaction at fault time, no khugepaged collapse
-# (l2_cleanup gives the settings back). With page moves on, nested KVM on
-# TCG corrupted L1 memory now and then (a task's stack end overwritten, a
-# migration stream garbled, L1 gone without a word: issue 13's notes have
-# the runs); THP off altogether avoided it too, but slowed L2 guests.
-l2_thp_keep() {
-	if [ -n "$l2_thp_saved" ] || [ ! -w $THP/defrag ]; then
-		return 0
-	fi
-	l2_thp_saved="$(sed 's/.*\[\(.*\)\].*/\1/' $THP/defrag)"
-	l2_thp_saved="$l2_thp_saved $(cat $THP/khugepaged/defrag)"
-	l2_thp_saved="$l2_thp_saved $(cat $THP/khugepaged/scan_sleep_millisecs)"
-	echo never > $THP/defrag
-	echo 0 > $THP/khugepaged/defrag
-	echo 86400000 > $THP/khugepaged/scan_sleep_millisecs
-}
-
-l2_thp_restore() {
-	[ -n "$l2_thp_saved" ] || return 0
-	# shellcheck disable=SC2086
-	set -- $l2_thp_saved
-	echo "$1" > $THP/defrag
-	echo "$2" > $THP/khugepaged/defrag
-	echo "$3" > $THP/khugepaged/scan_sleep_millisecs
-	l2_thp_saved=
-}
-
 l2_launch() {
 	name=$1 append="$2 panic=-1${L2_APPEND:+ $L2_APPEND}" nics=$3
 	shift 3
-	l2_thp_keep
 	set -- qemu-system-x86_64 -accel kvm -cpu host -m ${L2_MEM:-256M} \
 		-smp ${L2_SMP:-1} \
 		-nodefaults -display none -no-reboot -serial stdio \

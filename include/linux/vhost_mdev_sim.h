@@ -8,8 +8,10 @@
  * vmdev_sim_register(), which makes an mdev parent offering that one type.
  * The core does the rest: the accelerator ops, the device state, the
  * worker, reaching guest memory through the IOTLB. The type's @process
- * handler moves buffers with the split-ring helpers below, which take the
- * IOTLB lock themselves.
+ * handler moves buffers with the ring helpers below, which speak the split
+ * and the packed layout alike (the packed one when the driver negotiated
+ * VIRTIO_F_RING_PACKED, offered by a type that lists it in @features) and
+ * take the IOTLB lock themselves.
  */
 #ifndef _LINUX_VHOST_MDEV_SIM_H
 #define _LINUX_VHOST_MDEV_SIM_H
@@ -96,19 +98,47 @@ struct vmdev_sim_settings {
 };
 
 /**
- * struct vmdev_sim_vq - a split virtqueue as the device sees it
- * @desc: IOVA of the descriptor table
- * @driver: IOVA of the driver (available) ring
- * @device: IOVA of the device (used) ring
+ * struct vmdev_sim_used - a used buffer of a packed ring, not yet written
+ * @len: bytes the device wrote into it
+ * @id: its buffer id
+ * @pos: the ring position its used descriptor goes to
+ * @wrap: the used wrap counter at @pos
+ */
+struct vmdev_sim_used {
+	u32 len;
+	u16 id;
+	u16 pos;
+	bool wrap;
+};
+
+/**
+ * struct vmdev_sim_vq - a virtqueue as the device sees it
+ * @desc: IOVA of the descriptor table (ring, packed)
+ * @driver: IOVA of the driver (available) ring (driver event suppression,
+ *	packed)
+ * @device: IOVA of the device (used) ring (device event suppression,
+ *	packed)
  * @num: size, a power of two
  * @ready: enabled by the driver
  * @stopped: stopped by VHOST_GET_VRING_BASE while the device ran, until the
  *	next reset
- * @last_avail: next available entry the device takes
- * @used: next used index the device publishes
+ * @last_avail: split, the index of the next available entry the device
+ *	takes; packed, the ring position of the next descriptor it reads
+ * @used: split, the next used index the device publishes; packed, the ring
+ *	position of the next used descriptor it writes
+ * @avail_wrap: packed, the driver's wrap counter at @last_avail
+ * @used_wrap: packed, the device's wrap counter at @used
+ * @peek_nth: packed, the available buffer, counted from @last_avail, that
+ *	starts at @peek_pos (lookups go on from the last one)
+ * @peek_pos: packed, where it starts
+ * @peek_wrap: packed, the wrap counter there
+ * @stage: packed, the used buffers pushed and not yet published: @num
+ *	entries, allocated at DRIVER_OK
+ * @staged: how many
  * @cb: the core's callback for used buffers
  * @notify: buffers were used during this pass
- * @no_interrupt: the driver's VRING_AVAIL_F_NO_INTERRUPT, as last read
+ * @no_interrupt: the driver's VRING_AVAIL_F_NO_INTERRUPT (packed,
+ *	VRING_PACKED_EVENT_FLAG_DISABLE), as last read
  */
 struct vmdev_sim_vq {
 	u64 desc;
@@ -119,6 +149,13 @@ struct vmdev_sim_vq {
 	bool stopped;
 	u16 last_avail;
 	u16 used;
+	bool avail_wrap;
+	bool used_wrap;
+	u16 peek_nth;
+	u16 peek_pos;
+	bool peek_wrap;
+	struct vmdev_sim_used *stage;
+	u16 staged;
 	struct vhost_mdev_callback cb;
 	bool notify;
 	bool no_interrupt;
@@ -136,8 +173,9 @@ struct vmdev_sim_seg {
 
 /**
  * struct vmdev_sim_chain - a descriptor chain taken from the available ring
- * @head: the head descriptor, what the used ring returns
- * @nseg: descriptors in @seg
+ * @head: the head descriptor (packed: the buffer id), what the used ring
+ *	returns
+ * @nseg: descriptors in @seg, all of the chain's
  * @nout: how many of them, first, the device reads (the rest it writes)
  * @out_len: bytes the device reads
  * @in_len: bytes the device writes
@@ -203,6 +241,8 @@ struct vmdev_sim_stats {
  * @config: the configuration space, @type->config_size bytes
  * @priv: the type's own state, @type->priv_size bytes
  * @vqs: @type->nvqs virtqueues
+ * @stage: packed ring, the &vmdev_sim_vq.stage of every queue in one
+ *	allocation, from DRIVER_OK to the reset
  * @stats: what the worker did
  */
 struct vmdev_sim {
@@ -223,6 +263,7 @@ struct vmdev_sim {
 	void *config;
 	void *priv;
 	struct vmdev_sim_vq *vqs;
+	struct vmdev_sim_used *stage;
 	struct vmdev_sim_stats stats;
 };
 
@@ -240,7 +281,10 @@ void vmdev_sim_unregister(struct vmdev_sim_parent *parent);
 int vmdev_sim_vq_avail(struct vmdev_sim *sim, u16 idx);
 int vmdev_sim_vq_chain(struct vmdev_sim *sim, u16 idx, u16 nth,
 		       struct vmdev_sim_chain *chain);
-int vmdev_sim_vq_push(struct vmdev_sim *sim, u16 idx, u16 head, u32 len);
+int vmdev_sim_vq_push(struct vmdev_sim *sim, u16 idx,
+		      const struct vmdev_sim_chain *chain, u32 len);
+void vmdev_sim_vq_unpush(struct vmdev_sim *sim, u16 idx, u16 n);
+void vmdev_sim_vq_take(struct vmdev_sim *sim, u16 idx, u16 n);
 int vmdev_sim_vq_publish(struct vmdev_sim *sim, u16 idx);
 int vmdev_sim_chain_read(struct vmdev_sim *sim, u16 idx,
 			 const struct vmdev_sim_chain *chain, u32 off,

@@ -135,6 +135,165 @@ static int vmdev_sim_read16(struct vmdev_sim *sim, u16 idx, u64 iova, u16 *v)
 	return ret;
 }
 
+static bool vmdev_sim_packed(const struct vmdev_sim *sim)
+{
+	return sim->features & BIT_ULL(VIRTIO_F_RING_PACKED);
+}
+
+/* Packed ring: is the descriptor with these @flags available in @wrap? */
+static bool vmdev_sim_desc_avail(u16 flags, bool wrap)
+{
+	return !!(flags & BIT(VRING_PACKED_DESC_F_AVAIL)) == wrap &&
+	       !!(flags & BIT(VRING_PACKED_DESC_F_USED)) != wrap;
+}
+
+/* Add a descriptor to @chain; NULL or what is wrong with it. */
+static const char *vmdev_sim_chain_add(struct vmdev_sim_chain *chain,
+				       u64 addr, u32 len, u16 flags)
+{
+	struct vmdev_sim_seg *seg = &chain->seg[chain->nseg];
+	u32 *total = &chain->in_len;
+
+	if (flags & VRING_DESC_F_INDIRECT)
+		return "indirect descriptor not negotiated";
+	seg->addr = addr;
+	seg->len = len;
+	if (!(flags & VRING_DESC_F_WRITE)) {
+		if (chain->nout != chain->nseg)
+			return "readable descriptor after a writable one";
+		total = &chain->out_len;
+		chain->nout++;
+	}
+	if (check_add_overflow(*total, seg->len, total))
+		return "chain length overflows";
+	chain->nseg++;
+	return NULL;
+}
+
+/*
+ * Packed ring: read the buffer at *@pos, *@wrap into @chain (NULL: only
+ * step over it), and move them past it. Return 1, 0 when no buffer is
+ * available there, or -errno with *@why set.
+ */
+static int vmdev_sim_packed_chain(struct vmdev_sim *sim, u16 idx, u16 *pos,
+				  bool *wrap, struct vmdev_sim_chain *chain,
+				  const char **why)
+{
+	struct vmdev_sim_vq *vq = &sim->vqs[idx];
+	u32 asid = vmdev_sim_vq_asid(sim, idx);
+	struct vring_packed_desc desc;
+	u16 n = 0, flags;
+	int ret;
+
+	if (chain)
+		memset(chain, 0, offsetof(struct vmdev_sim_chain, seg));
+	do {
+		if (*pos >= vq->num) {
+			*why = "ring position out of the ring";
+			return -EIO;
+		}
+		if (n == VMDEV_SIM_MAX_SEGS || n == vq->num) {
+			*why = "descriptor chain too long";
+			return -EIO;
+		}
+		ret = vmdev_sim_copy(sim, asid, vq->desc + *pos * sizeof(desc),
+				     &desc, sizeof(desc), false);
+		if (ret) {
+			*why = "descriptor ring not mapped";
+			return ret;
+		}
+		flags = le16_to_cpu(desc.flags);
+		if (!vmdev_sim_desc_avail(flags, *wrap)) {
+			if (!n)
+				return 0;
+			*why = "chain continues into a descriptor not available";
+			return -EIO;
+		}
+		/* The flags before the rest (the driver's wmb). */
+		smp_rmb();
+		if (chain) {
+			*why = vmdev_sim_chain_add(chain, le64_to_cpu(desc.addr),
+						   le32_to_cpu(desc.len), flags);
+			if (*why)
+				return -EIO;
+		}
+		n++;
+		if (++*pos == vq->num) {
+			*pos = 0;
+			*wrap = !*wrap;
+		}
+	} while (flags & VRING_DESC_F_NEXT);
+	/* The buffer id is in the chain's last descriptor. */
+	if (chain)
+		chain->head = le16_to_cpu(desc.id);
+	return 1;
+}
+
+/* Packed ring: aim the lookup cursor at the next buffer to take. */
+static void vmdev_sim_peek_reset(struct vmdev_sim_vq *vq)
+{
+	vq->peek_nth = 0;
+	vq->peek_pos = vq->last_avail;
+	vq->peek_wrap = vq->avail_wrap;
+}
+
+/*
+ * Packed ring: move the cursor to the @nth available buffer and read it
+ * into @chain (NULL: do not). Return 0, or -errno with *@why set.
+ */
+static int vmdev_sim_peek(struct vmdev_sim *sim, u16 idx, u16 nth,
+			  struct vmdev_sim_chain *chain, const char **why)
+{
+	struct vmdev_sim_vq *vq = &sim->vqs[idx];
+	int ret;
+
+	if (nth < vq->peek_nth)
+		vmdev_sim_peek_reset(vq);
+	while (vq->peek_nth < nth || chain) {
+		ret = vmdev_sim_packed_chain(sim, idx, &vq->peek_pos,
+					     &vq->peek_wrap,
+					     vq->peek_nth == nth ? chain : NULL,
+					     why);
+		if (!ret) {
+			*why = "available buffer went away";
+			ret = -EIO;
+		}
+		if (ret < 0) {
+			vmdev_sim_peek_reset(vq);
+			return ret;
+		}
+		if (vq->peek_nth++ == nth)
+			break;
+	}
+	return 0;
+}
+
+/* Packed ring: buffers available from the next one on, at most @num. */
+static int vmdev_sim_packed_avail(struct vmdev_sim *sim, u16 idx)
+{
+	struct vmdev_sim_vq *vq = &sim->vqs[idx];
+	bool wrap = vq->avail_wrap;
+	u16 pos = vq->last_avail;
+	const char *why;
+	int n, ret;
+
+	if (vq->used >= vq->num) {
+		vmdev_sim_broken(sim, idx, "used position out of the ring",
+				 -EIO);
+		return -EIO;
+	}
+	for (n = 0; n < vq->num; n++) {
+		ret = vmdev_sim_packed_chain(sim, idx, &pos, &wrap, NULL, &why);
+		if (ret < 0) {
+			vmdev_sim_broken(sim, idx, why, ret);
+			return ret;
+		}
+		if (!ret)
+			break;
+	}
+	return n;
+}
+
 /**
  * vmdev_sim_vq_avail - buffers the driver made available and we did not take
  * @sim: the device, its lock held
@@ -148,6 +307,8 @@ int vmdev_sim_vq_avail(struct vmdev_sim *sim, u16 idx)
 	u16 avail, n;
 	int ret;
 
+	if (vmdev_sim_packed(sim))
+		return vmdev_sim_packed_avail(sim, idx);
 	ret = vmdev_sim_read16(sim, idx,
 			       vq->driver + offsetof(struct vring_avail, idx),
 			       &avail);
@@ -169,39 +330,18 @@ int vmdev_sim_vq_avail(struct vmdev_sim *sim, u16 idx)
 }
 EXPORT_SYMBOL_GPL(vmdev_sim_vq_avail);
 
-/* Add descriptor @desc to @chain; NULL or what is wrong with it. */
-static const char *vmdev_sim_chain_add(struct vmdev_sim_chain *chain,
-				       const struct vring_desc *desc)
-{
-	u16 flags = le16_to_cpu((__force __le16)desc->flags);
-	struct vmdev_sim_seg *seg = &chain->seg[chain->nseg];
-	u32 *total = &chain->in_len;
-
-	if (flags & VRING_DESC_F_INDIRECT)
-		return "indirect descriptor not negotiated";
-	seg->addr = le64_to_cpu((__force __le64)desc->addr);
-	seg->len = le32_to_cpu((__force __le32)desc->len);
-	if (!(flags & VRING_DESC_F_WRITE)) {
-		if (chain->nout != chain->nseg)
-			return "readable descriptor after a writable one";
-		total = &chain->out_len;
-		chain->nout++;
-	}
-	if (check_add_overflow(*total, seg->len, total))
-		return "chain length overflows";
-	chain->nseg++;
-	return NULL;
-}
-
 /**
  * vmdev_sim_vq_chain - read the descriptor chain of an available buffer
  * @sim: the device, its lock held
  * @idx: the virtqueue
- * @nth: which available buffer, counting from the next one to take
+ * @nth: which available buffer, counting from the next one to take (below
+ *	what vmdev_sim_vq_avail() counted)
  * @chain: where to put it
  *
  * The chain is bounded by the ring size and %VMDEV_SIM_MAX_SEGS, readable
- * descriptors come first, no indirect table (not offered).
+ * descriptors come first, no indirect table (not offered). On a packed
+ * ring, reading the buffer after the last one read is cheap; going back
+ * walks from the next one to take.
  *
  * Return: 0, or -errno (the device is then broken).
  */
@@ -214,6 +354,13 @@ int vmdev_sim_vq_chain(struct vmdev_sim *sim, u16 idx, u16 nth,
 	const char *why;
 	u16 slot, head, i;
 	int ret;
+
+	if (vmdev_sim_packed(sim)) {
+		ret = vmdev_sim_peek(sim, idx, nth, chain, &why);
+		if (ret)
+			goto broken;
+		return 0;
+	}
 
 	slot = (vq->last_avail + nth) & (vq->num - 1);
 	ret = vmdev_sim_read16(sim, idx, vq->driver +
@@ -243,7 +390,10 @@ int vmdev_sim_vq_chain(struct vmdev_sim *sim, u16 idx, u16 nth,
 			goto broken;
 		}
 		ret = -EIO;
-		why = vmdev_sim_chain_add(chain, &desc);
+		why = vmdev_sim_chain_add(chain,
+					  le64_to_cpu((__force __le64)desc.addr),
+					  le32_to_cpu((__force __le32)desc.len),
+					  le16_to_cpu((__force __le16)desc.flags));
 		if (why)
 			goto broken;
 		if (!(le16_to_cpu((__force __le16)desc.flags) &
@@ -259,23 +409,70 @@ broken:
 EXPORT_SYMBOL_GPL(vmdev_sim_vq_chain);
 
 /**
+ * vmdev_sim_vq_take - the next @n available buffers are taken
+ * @sim: the device, its lock held
+ * @idx: the virtqueue
+ * @n: how many, at most what vmdev_sim_vq_avail() counted
+ */
+void vmdev_sim_vq_take(struct vmdev_sim *sim, u16 idx, u16 n)
+{
+	struct vmdev_sim_vq *vq = &sim->vqs[idx];
+	const char *why;
+	int ret;
+
+	if (!vmdev_sim_packed(sim)) {
+		vq->last_avail += n;
+		return;
+	}
+	ret = vmdev_sim_peek(sim, idx, n, NULL, &why);
+	if (ret) {
+		vmdev_sim_broken(sim, idx, why, ret);
+		return;
+	}
+	vq->last_avail = vq->peek_pos;
+	vq->avail_wrap = vq->peek_wrap;
+	vmdev_sim_peek_reset(vq);
+}
+EXPORT_SYMBOL_GPL(vmdev_sim_vq_take);
+
+/**
  * vmdev_sim_vq_push - return a buffer to the driver (not yet visible)
  * @sim: the device, its lock held
  * @idx: the virtqueue
- * @head: the chain's head descriptor
+ * @chain: the buffer's chain
  * @len: bytes the device wrote into it
  *
  * Return: 0, or -errno (the device is then broken).
  */
-int vmdev_sim_vq_push(struct vmdev_sim *sim, u16 idx, u16 head, u32 len)
+int vmdev_sim_vq_push(struct vmdev_sim *sim, u16 idx,
+		      const struct vmdev_sim_chain *chain, u32 len)
 {
 	struct vmdev_sim_vq *vq = &sim->vqs[idx];
 	u16 slot = vq->used & (vq->num - 1);
 	struct vring_used_elem elem = {
-		.id = (__force __virtio32)cpu_to_le32(head),
+		.id = (__force __virtio32)cpu_to_le32(chain->head),
 		.len = (__force __virtio32)cpu_to_le32(len),
 	};
+	struct vmdev_sim_used *u;
 	int ret;
+
+	if (vmdev_sim_packed(sim)) {
+		/* Written at publication: a push may still be taken back. */
+		if (WARN_ON_ONCE(!vq->stage || vq->staged >= vq->num))
+			return -EIO;
+		u = &vq->stage[vq->staged++];
+		*u = (struct vmdev_sim_used) {
+			.len = len, .id = chain->head,
+			.pos = vq->used, .wrap = vq->used_wrap,
+		};
+		/* The driver steps over every descriptor of the chain. */
+		vq->used += chain->nseg;
+		if (vq->used >= vq->num) {
+			vq->used -= vq->num;
+			vq->used_wrap = !vq->used_wrap;
+		}
+		return 0;
+	}
 
 	ret = vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx), vq->device +
 			     offsetof(struct vring_used, ring[slot]), &elem,
@@ -290,6 +487,81 @@ int vmdev_sim_vq_push(struct vmdev_sim *sim, u16 idx, u16 head, u32 len)
 EXPORT_SYMBOL_GPL(vmdev_sim_vq_push);
 
 /**
+ * vmdev_sim_vq_unpush - take back the last @n buffers pushed, not published
+ * @sim: the device, its lock held
+ * @idx: the virtqueue
+ * @n: how many
+ */
+void vmdev_sim_vq_unpush(struct vmdev_sim *sim, u16 idx, u16 n)
+{
+	struct vmdev_sim_vq *vq = &sim->vqs[idx];
+
+	if (!n)
+		return;
+	if (!vmdev_sim_packed(sim)) {
+		vq->used -= n;
+		return;
+	}
+	if (WARN_ON_ONCE(n > vq->staged))
+		return;
+	vq->staged -= n;
+	vq->used = vq->stage[vq->staged].pos;
+	vq->used_wrap = vq->stage[vq->staged].wrap;
+}
+EXPORT_SYMBOL_GPL(vmdev_sim_vq_unpush);
+
+/*
+ * Packed ring: write the staged used descriptors, the first one's flags
+ * last, which makes them all visible (the driver reads them in order).
+ */
+static int vmdev_sim_packed_publish(struct vmdev_sim *sim, u16 idx)
+{
+	struct vmdev_sim_vq *vq = &sim->vqs[idx];
+	u32 asid = vmdev_sim_vq_asid(sim, idx);
+	struct {
+		__le32 len;
+		__le16 id;
+		__le16 flags;
+	} e;
+	struct vmdev_sim_used *u;
+	u16 i;
+	int ret;
+
+	for (i = vq->staged; i--;) {
+		u = &vq->stage[i];
+		e.len = cpu_to_le32(u->len);
+		e.id = cpu_to_le16(u->id);
+		e.flags = cpu_to_le16(u->wrap ? BIT(VRING_PACKED_DESC_F_AVAIL) |
+					       BIT(VRING_PACKED_DESC_F_USED) : 0);
+		ret = vmdev_sim_copy(sim, asid, vq->desc + u->pos *
+				     sizeof(struct vring_packed_desc) +
+				     offsetof(struct vring_packed_desc, len),
+				     &e, i ? sizeof(e) : offsetof(typeof(e), flags),
+				     true);
+		if (!ret && !i) {
+			/*
+			 * Everything written before the first one's flags,
+			 * which show it all (the driver's rmb after reading
+			 * them).
+			 */
+			smp_wmb();
+			ret = vmdev_sim_copy(sim, asid, vq->desc + u->pos *
+					     sizeof(struct vring_packed_desc) +
+					     offsetof(struct vring_packed_desc,
+						      flags),
+					     &e.flags, sizeof(e.flags), true);
+		}
+		if (ret) {
+			vmdev_sim_broken(sim, idx, "descriptor ring not mapped",
+					 ret);
+			return ret;
+		}
+	}
+	vq->staged = 0;
+	return 0;
+}
+
+/**
  * vmdev_sim_vq_publish - make pushed buffers visible and decide to notify
  * @sim: the device, its lock held
  * @idx: the virtqueue
@@ -300,31 +572,45 @@ int vmdev_sim_vq_publish(struct vmdev_sim *sim, u16 idx)
 {
 	struct vmdev_sim_vq *vq = &sim->vqs[idx];
 	__le16 used = cpu_to_le16(vq->used);
+	bool packed = vmdev_sim_packed(sim);
 	u16 flags;
 	int ret;
 
-	/* Used elements before the index that shows them (driver's rmb). */
-	smp_wmb();
-	ret = vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx), vq->device +
-			     offsetof(struct vring_used, idx), &used,
-			     sizeof(used), true);
-	if (ret) {
-		vmdev_sim_broken(sim, idx, "used index not mapped", ret);
-		return ret;
+	if (packed) {
+		ret = vmdev_sim_packed_publish(sim, idx);
+		if (ret)
+			return ret;
+	} else {
+		/* Used elements before the index that shows them (driver's rmb). */
+		smp_wmb();
+		ret = vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx),
+				     vq->device +
+				     offsetof(struct vring_used, idx), &used,
+				     sizeof(used), true);
+		if (ret) {
+			vmdev_sim_broken(sim, idx, "used index not mapped", ret);
+			return ret;
+		}
 	}
 	/*
-	 * The index before the driver's interrupt suppression flag, paired
-	 * with the driver's barrier between clearing the flag and reading the
-	 * index again: one of us sees the other's write.
+	 * The index (packed: the flags) before the driver's interrupt
+	 * suppression flag, paired with the driver's barrier between clearing
+	 * the flag and reading the ring again: one of us sees the other's
+	 * write.
 	 */
 	smp_mb();
-	ret = vmdev_sim_read16(sim, idx, vq->driver +
-			       offsetof(struct vring_avail, flags), &flags);
+	ret = vmdev_sim_read16(sim, idx, vq->driver + (packed ?
+			       offsetof(struct vring_packed_desc_event, flags) :
+			       offsetof(struct vring_avail, flags)), &flags);
 	if (ret) {
-		vmdev_sim_broken(sim, idx, "available ring not mapped", ret);
+		vmdev_sim_broken(sim, idx, "driver's suppression flags not mapped",
+				 ret);
 		return ret;
 	}
-	if (!!(flags & VRING_AVAIL_F_NO_INTERRUPT) != vq->no_interrupt) {
+	/* No event index is offered: a packed driver's DESC means enable. */
+	flags = packed ? flags == VRING_PACKED_EVENT_FLAG_DISABLE :
+		!!(flags & VRING_AVAIL_F_NO_INTERRUPT);
+	if (flags != vq->no_interrupt) {
 		vq->no_interrupt = !vq->no_interrupt;
 		sim->stats.suppress_changes++;
 	}
@@ -587,15 +873,28 @@ static bool vmdev_sim_get_vq_ready(struct vhost_mdev_device *vdev, u16 idx)
 	return sim->vqs[idx].ready;
 }
 
-/* In order: every buffer taken is used, so one index says it all. */
+/*
+ * In order: every buffer taken is used, so on a split ring one index says
+ * it all. A packed ring's state has both positions with their wrap
+ * counters.
+ */
 static int vmdev_sim_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 				  u32 state)
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
+	struct vmdev_sim_vq *vq = &sim->vqs[idx];
 
 	guard(mutex)(&sim->lock);
-	sim->vqs[idx].last_avail = state;
-	sim->vqs[idx].used = state;
+	if (vmdev_sim_packed(sim)) {
+		vq->last_avail = state & 0x7fff;
+		vq->avail_wrap = state & BIT(15);
+		vq->used = (state >> 16) & 0x7fff;
+		vq->used_wrap = state & BIT(31);
+		vmdev_sim_peek_reset(vq);
+		return 0;
+	}
+	vq->last_avail = state;
+	vq->used = state;
 	return 0;
 }
 
@@ -603,9 +902,13 @@ static int vmdev_sim_get_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 				  u32 *state)
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
+	struct vmdev_sim_vq *vq = &sim->vqs[idx];
 
 	guard(mutex)(&sim->lock);
-	*state = sim->vqs[idx].last_avail;
+	*state = vq->last_avail;
+	if (vmdev_sim_packed(sim))
+		*state |= vq->avail_wrap << 15 | (u32)vq->used << 16 |
+			  (u32)vq->used_wrap << 31;
 	return 0;
 }
 
@@ -677,6 +980,28 @@ static bool vmdev_sim_features_ok(struct vmdev_sim *sim)
 	       sim->type->features_ok(sim, sim->features);
 }
 
+/* Packed ring: room for what a pass uses on each queue; device lock held. */
+static int vmdev_sim_stage_alloc(struct vmdev_sim *sim)
+{
+	struct vmdev_sim_used *stage;
+	size_t total = 0;
+	u32 i;
+
+	for (i = 0; i < sim->vdev.nvqs; i++)
+		total += sim->vqs[i].num;
+	stage = kvcalloc(total ?: 1, sizeof(*stage), GFP_KERNEL);
+	if (!stage)
+		return -ENOMEM;
+	kvfree(sim->stage);
+	sim->stage = stage;
+	for (i = 0; i < sim->vdev.nvqs; i++) {
+		sim->vqs[i].stage = stage;
+		sim->vqs[i].staged = 0;
+		stage += sim->vqs[i].num;
+	}
+	return 0;
+}
+
 static void vmdev_sim_set_status(struct vhost_mdev_device *vdev, u8 status)
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
@@ -688,6 +1013,10 @@ static void vmdev_sim_set_status(struct vhost_mdev_device *vdev, u8 status)
 		    !vmdev_sim_features_ok(sim))
 			status &= ~(VIRTIO_CONFIG_S_FEATURES_OK |
 				    VIRTIO_CONFIG_S_DRIVER_OK);
+		if ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+		    !(sim->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+		    vmdev_sim_packed(sim) && vmdev_sim_stage_alloc(sim))
+			status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 		sim->status = status |
 			      (sim->status & VIRTIO_CONFIG_S_NEEDS_RESET);
 	}
@@ -698,6 +1027,8 @@ static void vmdev_sim_set_status(struct vhost_mdev_device *vdev, u8 status)
 /* Back to the state of a new device; device lock held. */
 static void vmdev_sim_clear(struct vmdev_sim *sim)
 {
+	u32 i;
+
 	lockdep_assert_held(&sim->lock);
 	sim->status = 0;
 	sim->features = 0;
@@ -707,6 +1038,14 @@ static void vmdev_sim_clear(struct vmdev_sim *sim)
 	       sizeof(*sim->group_asid) * sim->type->ngroups);
 	memset(&sim->config_cb, 0, sizeof(sim->config_cb));
 	memset(sim->vqs, 0, sizeof(*sim->vqs) * sim->vdev.nvqs);
+	/* A packed ring starts with both wrap counters set. */
+	for (i = 0; i < sim->vdev.nvqs; i++) {
+		sim->vqs[i].avail_wrap = true;
+		sim->vqs[i].used_wrap = true;
+		sim->vqs[i].peek_wrap = true;
+	}
+	kvfree(sim->stage);
+	sim->stage = NULL;
 	if (sim->type->reset)
 		sim->type->reset(sim);
 }
@@ -815,12 +1154,28 @@ static int vmdev_sim_stats_show(struct seq_file *s, void *unused)
 	/*
 	 * Each queue as the device sees it, its rings' indices read from
 	 * guest memory now (-1: not mapped): a stalled queue shows whether
-	 * the driver's available index reached the device.
+	 * the driver's available index reached the device. A packed ring
+	 * shows the positions, wrap counters and the next descriptor's flags.
 	 */
 	for (i = 0; i < sim->vdev.nvqs; i++) {
 		vq = &sim->vqs[i];
 		if (!vq->num)
 			continue;
+		if (vmdev_sim_packed(sim)) {
+			/* The flags of the next descriptor to take, instead. */
+			if (vmdev_sim_read16(sim, i, vq->desc + vq->last_avail *
+					     sizeof(struct vring_packed_desc) +
+					     offsetof(struct vring_packed_desc,
+						      flags), &idx))
+				avail = -1;
+			else
+				avail = idx;
+			seq_printf(s, "vq %u ready %d stopped %d num %u driver 0x%llx taken %u used %u avail_wrap %d used_wrap %d next_flags %d\n",
+				   i, vq->ready, vq->stopped, vq->num,
+				   vq->driver, vq->last_avail, vq->used,
+				   vq->avail_wrap, vq->used_wrap, avail);
+			continue;
+		}
 		if (vmdev_sim_read16(sim, i, vq->driver +
 				     offsetof(struct vring_avail, idx), &idx))
 			avail = -1;
@@ -878,6 +1233,7 @@ static const struct vhost_mdev_ops vmdev_sim_ops = {
 
 static void vmdev_sim_free(struct vmdev_sim *sim)
 {
+	kvfree(sim->stage);
 	kvfree(sim->priv);
 	kfree(sim->config);
 	kfree(sim->vqs);

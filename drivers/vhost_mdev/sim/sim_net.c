@@ -44,7 +44,8 @@
 				 BIT_ULL(VIRTIO_NET_F_MTU) |		\
 				 BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |	\
 				 BIT_ULL(VIRTIO_NET_F_CTRL_VQ) |	\
-				 BIT_ULL(VIRTIO_NET_F_MQ))
+				 BIT_ULL(VIRTIO_NET_F_MQ) |		\
+				 BIT_ULL(VIRTIO_F_RING_PACKED))
 
 /* Data queues in one group (and address space), the control queue in another. */
 #define VMDEV_SIM_NET_DATA_GROUP	0
@@ -80,12 +81,15 @@ MODULE_PARM_DESC(iova_last, "Last IOVA the devices accept (default all)");
  * @active_pairs: queue pairs the driver asked for (VQ_PAIRS_SET)
  * @tx: the transmit chain being taken
  * @rx: a receive chain being filled
+ * @rx_first: the first chain of a frame that spans several (for its
+ *	header, written last)
  * @bounce: the frame on its way from one to the other
  */
 struct vmdev_sim_net {
 	u16 active_pairs;
 	struct vmdev_sim_chain tx;
 	struct vmdev_sim_chain rx;
+	struct vmdev_sim_chain rx_first;
 	u8 bounce[VMDEV_SIM_NET_MAX_FRAME];
 };
 
@@ -165,11 +169,10 @@ static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
 				 int avail)
 {
 	struct vmdev_sim_net *net = sim->priv;
-	struct vmdev_sim_vq *rxq = &sim->vqs[rx];
 	bool mrg = sim->features & BIT_ULL(VIRTIO_NET_F_MRG_RXBUF);
 	struct virtio_net_hdr_v1 hdr = {};
-	u16 used = rxq->used, first = *taken, nbufs = 0, head = 0;
 	u32 done = 0, room, n, hdr_room = VMDEV_SIM_NET_HDR_LEN;
+	u16 first = *taken, nbufs = 0;
 	int ret;
 
 	while (!nbufs || done < len) {
@@ -177,6 +180,9 @@ static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
 			ret = 0;
 			goto rollback;
 		}
+		/* The header goes into the first buffer, once they are counted. */
+		if (nbufs == 1)
+			net->rx_first = net->rx;
 		ret = vmdev_sim_vq_chain(sim, rx, *taken, &net->rx);
 		if (ret)
 			return ret;
@@ -191,14 +197,12 @@ static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
 		room = net->rx.in_len - hdr_room;
 		if (!mrg && room < len)
 			goto rollback;
-		if (!nbufs)
-			head = net->rx.head;
 		n = min(room, len - done);
 		ret = vmdev_sim_chain_write(sim, rx, &net->rx, hdr_room,
 					    frame + done, n);
 		if (ret)
 			goto broken;
-		ret = vmdev_sim_vq_push(sim, rx, net->rx.head, hdr_room + n);
+		ret = vmdev_sim_vq_push(sim, rx, &net->rx, hdr_room + n);
 		if (ret)
 			return ret;
 		done += n;
@@ -207,13 +211,10 @@ static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
 		(*taken)++;
 	}
 
-	/* The first buffer's header, now that the count is known. */
 	hdr.num_buffers = (__force __virtio16)cpu_to_le16(nbufs);
-	ret = vmdev_sim_vq_chain(sim, rx, first, &net->rx);
+	ret = vmdev_sim_chain_write(sim, rx, nbufs == 1 ? &net->rx :
+				    &net->rx_first, 0, &hdr, sizeof(hdr));
 	if (ret)
-		return ret;
-	ret = vmdev_sim_chain_write(sim, rx, &net->rx, 0, &hdr, sizeof(hdr));
-	if (ret || net->rx.head != head)
 		goto broken;
 	return 1;
 
@@ -221,7 +222,7 @@ broken:
 	vmdev_sim_broken(sim, rx, "buffer not mapped", ret);
 	return ret;
 rollback:
-	rxq->used = used;
+	vmdev_sim_vq_unpush(sim, rx, nbufs);
 	*taken = first;
 	return ret;
 }
@@ -292,14 +293,14 @@ static bool vmdev_sim_net_link(struct vmdev_sim *rsim, u16 rx,
 			if (ret < 0 && ret != -E2BIG)
 				return false;
 		}
-		ret = vmdev_sim_vq_push(tsim, tx, tnet->tx.head, 0);
+		ret = vmdev_sim_vq_push(tsim, tx, &tnet->tx, 0);
 		if (ret)
 			return false;
 		sent++;
 	}
 
-	txq->last_avail += sent;
-	rxq->last_avail += taken;
+	vmdev_sim_vq_take(tsim, tx, sent);
+	vmdev_sim_vq_take(rsim, rx, taken);
 	if (sent) {
 		ret = vmdev_sim_vq_publish(tsim, tx);
 		if (ret)
@@ -368,12 +369,12 @@ static bool vmdev_sim_net_ctrl(struct vmdev_sim *sim)
 					 -EFAULT);
 			return false;
 		}
-		if (vmdev_sim_vq_push(sim, cvq, net->tx.head, sizeof(ack)))
+		if (vmdev_sim_vq_push(sim, cvq, &net->tx, sizeof(ack)))
 			return false;
 		done++;
 	}
 
-	sim->vqs[cvq].last_avail += done;
+	vmdev_sim_vq_take(sim, cvq, done);
 	if (vmdev_sim_vq_publish(sim, cvq))
 		return false;
 	return done < avail;
@@ -409,7 +410,7 @@ static void vmdev_sim_net_hub_receive(struct vmdev_sim *to, void *arg)
 		return;
 	if (ret <= 0)
 		goto drop;
-	to->vqs[rx].last_avail += taken;
+	vmdev_sim_vq_take(to, rx, taken);
 	vmdev_sim_vq_publish(to, rx);
 	return;
 drop:
@@ -439,12 +440,12 @@ static bool vmdev_sim_net_flood(struct vmdev_sim *sim, u16 tx)
 			vmdev_sim_hub_deliver(sim, vmdev_sim_net_hub_receive,
 					      &f);
 		}
-		if (vmdev_sim_vq_push(sim, tx, net->tx.head, 0))
+		if (vmdev_sim_vq_push(sim, tx, &net->tx, 0))
 			return false;
 		sent++;
 	}
 
-	sim->vqs[tx].last_avail += sent;
+	vmdev_sim_vq_take(sim, tx, sent);
 	if (vmdev_sim_vq_publish(sim, tx))
 		return false;
 	return sent < ntx;

@@ -58,11 +58,11 @@ static bool vmdev_sim_rng_process(struct vmdev_sim *sim,
 			vmdev_sim_broken(sim, 0, "buffer not mapped", -EFAULT);
 			return false;
 		}
-		if (vmdev_sim_vq_push(sim, 0, rng->chain.head, len))
+		if (vmdev_sim_vq_push(sim, 0, &rng->chain, len))
 			return false;
 		done++;
 	}
-	sim->vqs[0].last_avail += done;
+	vmdev_sim_vq_take(sim, 0, done);
 	if (vmdev_sim_vq_publish(sim, 0))
 		return false;
 	return done < avail;

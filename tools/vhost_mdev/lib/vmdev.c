@@ -279,9 +279,12 @@ int vmdev_vq_alloc(struct vmdev *d, unsigned int idx, unsigned int buf)
 	vq->used = vmdev_alloc(d, 6 + 8UL * vq->num, VMDEV_PAGE);
 	vq->bufs = vmdev_alloc(d, (size_t)vq->num * buf, 64);
 	vq->next_free = calloc(vq->num, sizeof(*vq->next_free));
+	vq->ndesc = calloc(vq->num, sizeof(*vq->ndesc));
 	if (!vq->desc || !vq->avail || !vq->used || !vq->bufs ||
-	    !vq->next_free)
+	    !vq->next_free || !vq->ndesc)
 		return -ENOMEM;
+	vq->pdesc = (struct vring_packed_desc *)vq->desc;
+	vq->bufs_iova = vmdev_iova(d, vq->bufs);
 
 	/* Transmit slots with a split header take two descriptors. */
 	slots = (idx & 1) && idx != d->cvq && d->opts.tx_split ?
@@ -312,12 +315,23 @@ int vmdev_vq_program(struct vmdev *d, unsigned int idx)
 	/* Both indices in memory start where the device does. */
 	vq->avail_idx = d->opts.base;
 	vq->last_used = d->opts.base;
-	vq->avail->idx = htole16(d->opts.base);
-	vq->used->idx = htole16(d->opts.base);
+	vq->avail_wrap = true;
+	vq->used_wrap = true;
+	if (d->packed) {
+		if (d->opts.base >= vq->num)
+			return -EINVAL;
+		/* No descriptor available, events enabled both ways. */
+		memset(vq->pdesc, 0, sizeof(*vq->pdesc) * vq->num);
+		memset(vq->avail, 0, sizeof(struct vring_packed_desc_event));
+		memset(vq->used, 0, sizeof(struct vring_packed_desc_event));
+	} else {
+		vq->avail->idx = htole16(d->opts.base);
+		vq->used->idx = htole16(d->opts.base);
+	}
 	ret = vmdev_vring_state(d->fd, VHOST_SET_VRING_NUM, idx, vq->num);
 	if (!ret)
 		ret = vmdev_vring_state(d->fd, VHOST_SET_VRING_BASE, idx,
-					d->opts.base);
+					vmdev_vq_state(d, idx));
 	if (!ret)
 		ret = vmdev_ioctl(d->fd, VHOST_SET_VRING_ADDR, &addr);
 	if (!ret)
@@ -330,15 +344,111 @@ int vmdev_vq_program(struct vmdev *d, unsigned int idx)
 	return ret;
 }
 
+uint32_t vmdev_vq_state(const struct vmdev *d, unsigned int idx)
+{
+	const struct vmdev_vq *vq = &d->vqs[idx];
+	uint32_t half = vq->last_used | (uint32_t)vq->used_wrap << 15;
+
+	return d->packed ? half | half << 16 : vq->last_used;
+}
+
+/* Split ring: show the entries added since the last time. */
 static void vmdev_publish(struct vmdev_vq *vq)
 {
 	__atomic_store_n(&vq->avail->idx, htole16(vq->avail_idx),
 			 __ATOMIC_RELEASE);
 }
 
-static void vmdev_post_rx(struct vmdev_vq *vq, uint16_t id)
+/*
+ * Packed ring: make the chain @seg[0..n) available as buffer @id, the
+ * first descriptor's flags last (that makes the whole chain available).
+ */
+static void vmdev_packed_add(struct vmdev_vq *vq, const struct vring_desc *seg,
+			     unsigned int n, uint16_t id)
 {
-	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = htole16(id);
+	uint16_t pos = vq->avail_idx, head = pos, head_flags = 0, flags;
+	bool wrap = vq->avail_wrap;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct vring_packed_desc *p = &vq->pdesc[pos];
+
+		flags = le16toh(seg[i].flags) |
+			(wrap ? 1 << VRING_PACKED_DESC_F_AVAIL :
+				1 << VRING_PACKED_DESC_F_USED);
+		p->addr = seg[i].addr;
+		p->len = seg[i].len;
+		p->id = htole16(id);
+		if (i)
+			p->flags = htole16(flags);
+		else
+			head_flags = flags;
+		if (++pos == vq->num) {
+			pos = 0;
+			wrap = !wrap;
+		}
+	}
+	vq->ndesc[id] = n;
+	vq->avail_idx = pos;
+	vq->avail_wrap = wrap;
+	__atomic_store_n(&vq->pdesc[head].flags, htole16(head_flags),
+			 __ATOMIC_RELEASE);
+}
+
+/*
+ * Packed ring: the next used buffer, if there is one: 1 with its id and
+ * length, 0 when none is, -EIO for an id the driver did not make available.
+ */
+static int vmdev_packed_used(struct vmdev_vq *vq, uint16_t *id, uint32_t *len)
+{
+	struct vring_packed_desc *p = &vq->pdesc[vq->last_used];
+	uint16_t flags = le16toh(__atomic_load_n(&p->flags, __ATOMIC_ACQUIRE));
+
+	if (!!(flags & (1 << VRING_PACKED_DESC_F_AVAIL)) != vq->used_wrap ||
+	    !!(flags & (1 << VRING_PACKED_DESC_F_USED)) != vq->used_wrap)
+		return 0;
+	*id = le16toh(p->id);
+	*len = le32toh(p->len);
+	if (*id >= vq->num || !vq->ndesc[*id])
+		return -EIO;
+	vq->last_used += vq->ndesc[*id];
+	vq->ndesc[*id] = 0;
+	if (vq->last_used >= vq->num) {
+		vq->last_used -= vq->num;
+		vq->used_wrap = !vq->used_wrap;
+	}
+	return 1;
+}
+
+/* The next used buffer of either layout: 1, 0 when none, -EIO. */
+static int vmdev_next_used(struct vmdev *d, struct vmdev_vq *vq,
+			   uint16_t *id, uint32_t *len)
+{
+	struct vring_used_elem *e;
+
+	if (d->packed)
+		return vmdev_packed_used(vq, id, len);
+	if (vq->last_used == le16toh(__atomic_load_n(&vq->used->idx,
+						     __ATOMIC_ACQUIRE)))
+		return 0;
+	e = &vq->used->ring[vq->last_used++ & (vq->num - 1)];
+	*id = le32toh(e->id);
+	*len = le32toh(e->len);
+	return *id < vq->num ? 1 : -EIO;
+}
+
+static void vmdev_post_rx(struct vmdev *d, struct vmdev_vq *vq, uint16_t id)
+{
+	struct vring_desc seg = {
+		.addr = htole64(vq->bufs_iova + (size_t)id * vq->buf_size),
+		.len = htole32(vq->buf_size),
+		.flags = htole16(VRING_DESC_F_WRITE),
+	};
+
+	if (d->packed)
+		vmdev_packed_add(vq, &seg, 1, id);
+	else
+		vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = htole16(id);
 }
 
 void vmdev_rx_fill(struct vmdev *d, unsigned int idx)
@@ -346,15 +456,18 @@ void vmdev_rx_fill(struct vmdev *d, unsigned int idx)
 	struct vmdev_vq *vq = &d->vqs[idx];
 	unsigned int i;
 
-	for (i = 0; i < vq->num; i++) {
-		vq->desc[i].addr = htole64(vmdev_iova(d, vq->bufs +
-						      (size_t)i * vq->buf_size));
+	/* Split ring: descriptor i is buffer i for good. */
+	for (i = 0; i < vq->num && !d->packed; i++) {
+		vq->desc[i].addr = htole64(vq->bufs_iova +
+					   (size_t)i * vq->buf_size);
 		vq->desc[i].len = htole32(vq->buf_size);
 		vq->desc[i].flags = htole16(VRING_DESC_F_WRITE);
-		vmdev_post_rx(vq, i);
 	}
+	for (i = 0; i < vq->num; i++)
+		vmdev_post_rx(d, vq, i);
 	vq->nfree = 0;
-	vmdev_publish(vq);
+	if (!d->packed)
+		vmdev_publish(vq);
 }
 
 static int vmdev_max_pairs(struct vmdev *d)
@@ -421,6 +534,7 @@ int vmdev_start(struct vmdev *d, int fd, const struct vmdev_opts *o)
 	if (d->pairs > 1)
 		want |= (1ULL << VIRTIO_NET_F_MQ) | (1ULL << VIRTIO_NET_F_CTRL_VQ);
 	d->features = want & offered;
+	d->packed = d->features & (1ULL << VIRTIO_F_RING_PACKED);
 	if (d->pairs > 1 && !(d->features & (1ULL << VIRTIO_NET_F_MQ)))
 		return -EOPNOTSUPP;
 
@@ -558,6 +672,7 @@ void vmdev_stop(struct vmdev *d)
 		if (vq->call_fd >= 0)
 			close(vq->call_fd);
 		free(vq->next_free);
+		free(vq->ndesc);
 		memset(vq, 0, sizeof(*vq));
 		vq->kick_fd = -1;
 		vq->call_fd = -1;
@@ -631,14 +746,11 @@ static void vmdev_put_slot(struct vmdev_vq *vq, uint16_t slot)
 int vmdev_tx_reclaim(struct vmdev *d, unsigned int pair)
 {
 	struct vmdev_vq *vq = &d->vqs[2 * pair + 1];
-	uint16_t used = le16toh(__atomic_load_n(&vq->used->idx,
-						__ATOMIC_ACQUIRE));
+	uint32_t len;
+	uint16_t id;
 	int n = 0;
 
-	while (vq->last_used != used) {
-		uint32_t id = le32toh(vq->used->ring[vq->last_used++ &
-						      (vq->num - 1)].id);
-
+	while (vmdev_next_used(d, vq, &id, &len) > 0) {
 		vmdev_put_slot(vq, d->opts.tx_split ? id / 2 : id);
 		n++;
 	}
@@ -650,6 +762,8 @@ int vmdev_send(struct vmdev *d, unsigned int pair, const void *frame,
 {
 	unsigned int idx = 2 * pair + 1;
 	struct vmdev_vq *vq = &d->vqs[idx];
+	struct vring_desc seg[2] = {};
+	unsigned int nseg = 1;
 	uint8_t *buf;
 	uint16_t head;
 	int slot;
@@ -668,50 +782,48 @@ int vmdev_send(struct vmdev *d, unsigned int pair, const void *frame,
 	memset(buf, 0, VMDEV_NET_HDR_LEN);
 	if (d->opts.tx_split) {
 		head = 2 * slot;
+		nseg = 2;
 		memcpy(buf + VMDEV_TX_SPLIT_OFF, frame, len);
-		vq->desc[head].addr = htole64(vmdev_iova(d, buf));
-		vq->desc[head].len = htole32(VMDEV_NET_HDR_LEN);
-		vq->desc[head].flags = htole16(VRING_DESC_F_NEXT);
-		vq->desc[head].next = htole16(head + 1);
-		vq->desc[head + 1].addr =
-			htole64(vmdev_iova(d, buf + VMDEV_TX_SPLIT_OFF));
-		vq->desc[head + 1].len = htole32(len);
-		vq->desc[head + 1].flags = 0;
+		seg[0].addr = htole64(vmdev_iova(d, buf));
+		seg[0].len = htole32(VMDEV_NET_HDR_LEN);
+		seg[0].flags = htole16(VRING_DESC_F_NEXT);
+		seg[0].next = htole16(head + 1);
+		seg[1].addr = htole64(vmdev_iova(d, buf + VMDEV_TX_SPLIT_OFF));
+		seg[1].len = htole32(len);
 	} else {
 		head = slot;
 		memcpy(buf + VMDEV_NET_HDR_LEN, frame, len);
-		vq->desc[head].addr = htole64(vmdev_iova(d, buf));
-		vq->desc[head].len = htole32(VMDEV_NET_HDR_LEN + len);
-		vq->desc[head].flags = 0;
+		seg[0].addr = htole64(vmdev_iova(d, buf));
+		seg[0].len = htole32(VMDEV_NET_HDR_LEN + len);
 	}
-	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = htole16(head);
-	vmdev_publish(vq);
+	if (d->packed) {
+		vmdev_packed_add(vq, seg, nseg, head);
+	} else {
+		memcpy(&vq->desc[head], seg, nseg * sizeof(seg[0]));
+		vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = htole16(head);
+		vmdev_publish(vq);
+	}
 	return kick ? vmdev_kick(d, idx) : 0;
 }
 
 int vmdev_recv(struct vmdev *d, unsigned int pair, void *frame, size_t max)
 {
 	struct vmdev_vq *vq = &d->vqs[2 * pair];
-	uint16_t used = le16toh(__atomic_load_n(&vq->used->idx,
-						__ATOMIC_ACQUIRE));
-	uint16_t nbufs, i;
+	uint16_t nbufs, i, id;
 	size_t total = 0;
-	int ret = 0;
-
-	if (vq->last_used == used)
-		return -EAGAIN;
+	uint32_t len;
+	int ret = 0, r;
 
 	for (i = 0, nbufs = 1; i < nbufs; i++) {
-		struct vring_used_elem *e;
-		uint32_t id, len, off = 0;
+		uint32_t off = 0;
 		uint8_t *buf;
 
-		if (vq->last_used == used)
+		r = vmdev_next_used(d, vq, &id, &len);
+		if (!r && !i)
+			return -EAGAIN;
+		if (r <= 0)
 			return -EIO;	/* a packet's buffers come together */
-		e = &vq->used->ring[vq->last_used++ & (vq->num - 1)];
-		id = le32toh(e->id);
-		len = le32toh(e->len);
-		if (id >= vq->num || len > vq->buf_size)
+		if (len > vq->buf_size)
 			return -EIO;
 		buf = vq->bufs + (size_t)id * vq->buf_size;
 		if (!i) {
@@ -731,9 +843,10 @@ int vmdev_recv(struct vmdev *d, unsigned int pair, void *frame, size_t max)
 		else
 			ret = -EMSGSIZE;
 		total += len - off;
-		vmdev_post_rx(vq, id);
+		vmdev_post_rx(d, vq, id);
 	}
-	vmdev_publish(vq);
+	if (!d->packed)
+		vmdev_publish(vq);
 	vmdev_kick(d, 2 * pair);
 	return ret ? ret : (int)total;
 }
@@ -756,45 +869,55 @@ int vmdev_recv_wait(struct vmdev *d, unsigned int pair, void *frame,
 int vmdev_ctrl(struct vmdev *d, uint8_t class, uint8_t cmd, const void *data,
 	       size_t len)
 {
+	struct vring_desc seg[3] = {};
 	struct vmdev_vq *vq;
+	unsigned int n = 3;
+	uint32_t used_len;
+	int tries, r;
 	uint8_t *buf;
-	uint16_t used;
-	int tries;
+	uint16_t id;
 
 	if (d->cvq == -1u || len > 32)
 		return -EOPNOTSUPP;
 	vq = &d->vqs[d->cvq];
-	/* One command at a time: descriptors 0 (header), 1 (data), 2 (ack). */
+	/*
+	 * One command at a time: header, data, ack (descriptors 0-2 of a
+	 * split ring, buffer id 0 of a packed one).
+	 */
 	buf = vq->bufs;
 	buf[0] = class;
 	buf[1] = cmd;
 	memcpy(buf + 16, data, len);
 	buf[63] = 0xff;
-	vq->desc[0] = (struct vring_desc) {
+	seg[0] = (struct vring_desc) {
 		.addr = htole64(vmdev_iova(d, buf)), .len = htole32(2),
 		.flags = htole16(VRING_DESC_F_NEXT), .next = htole16(1),
 	};
-	vq->desc[1] = (struct vring_desc) {
+	seg[1] = (struct vring_desc) {
 		.addr = htole64(vmdev_iova(d, buf + 16)), .len = htole32(len),
 		.flags = htole16(VRING_DESC_F_NEXT), .next = htole16(2),
 	};
-	vq->desc[2] = (struct vring_desc) {
+	seg[2] = (struct vring_desc) {
 		.addr = htole64(vmdev_iova(d, buf + 63)), .len = htole32(1),
 		.flags = htole16(VRING_DESC_F_WRITE),
 	};
 	if (!len)
-		vq->desc[0].next = htole16(2);
-	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = 0;
-	vmdev_publish(vq);
+		seg[1] = seg[--n];
+	if (d->packed) {
+		vmdev_packed_add(vq, seg, n, 0);
+	} else {
+		memcpy(vq->desc, seg, n * sizeof(seg[0]));
+		vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = 0;
+		vmdev_publish(vq);
+	}
 	vmdev_kick(d, d->cvq);
 
 	for (tries = 0; tries < 50; tries++) {
-		used = le16toh(__atomic_load_n(&vq->used->idx,
-					       __ATOMIC_ACQUIRE));
-		if (used != vq->last_used) {
-			vq->last_used = used;
+		r = vmdev_next_used(d, vq, &id, &used_len);
+		if (r < 0)
+			return r;
+		if (r)
 			return buf[63];
-		}
 		vmdev_wait_call(d, d->cvq, 100);
 	}
 	return -ETIMEDOUT;

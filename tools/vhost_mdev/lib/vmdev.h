@@ -78,7 +78,9 @@ enum vmdev_map {
  * @tx_no_call: bind no call eventfd to transmit queues (no interrupt)
  * @hold: stop the bring-up just before DRIVER_OK; vmdev_go() goes on
  * @base: the index every ring starts at (VHOST_SET_VRING_BASE), e.g. near
- *	a byte boundary or the 16-bit wrap
+ *	a byte boundary or the 16-bit wrap; on a packed ring (features with
+ *	VIRTIO_F_RING_PACKED) the position, below @num, with both wrap
+ *	counters set
  */
 struct vmdev_opts {
 	uint64_t features;
@@ -96,14 +98,25 @@ struct vmdev_opts {
 	uint16_t base;
 };
 
+/*
+ * A queue. On a packed ring @desc's memory is the descriptor ring
+ * (@pdesc), @avail's the driver's event suppression and @used's the
+ * device's; @avail_idx and @last_used are then ring positions, with their
+ * wrap counters, and @ndesc says how many descriptors each buffer id took.
+ */
 struct vmdev_vq {
 	unsigned int index;
 	unsigned int num;
 	struct vring_desc *desc;
+	struct vring_packed_desc *pdesc;
 	struct vring_avail *avail;
 	struct vring_used *used;
 	uint16_t avail_idx;
 	uint16_t last_used;
+	bool avail_wrap;
+	bool used_wrap;
+	uint16_t *ndesc;
+	uint64_t bufs_iova;
 	uint16_t free_head;
 	uint16_t nfree;
 	uint16_t *next_free;
@@ -119,6 +132,7 @@ struct vmdev_vq {
 struct vmdev {
 	int fd;
 	uint64_t features;
+	bool packed;	/* VIRTIO_F_RING_PACKED negotiated */
 	uint64_t backend;
 	unsigned int nvqs;	/* the device's */
 	unsigned int pairs;
@@ -140,6 +154,12 @@ int vmdev_vq_alloc(struct vmdev *d, unsigned int idx, unsigned int buf_size);
 int vmdev_vq_program(struct vmdev *d, unsigned int idx);
 /* Make every buffer of receive queue @idx available. */
 void vmdev_rx_fill(struct vmdev *d, unsigned int idx);
+/*
+ * What VHOST_GET_VRING_BASE reports for queue @idx of an in-order device
+ * once every buffer it used has been seen by the driver: split, the used
+ * index; packed, the used position and wrap counter, as both halves.
+ */
+uint32_t vmdev_vq_state(const struct vmdev *d, unsigned int idx);
 
 /* An empty driver, nothing open: what vmdev_close() can be called on. */
 void vmdev_init(struct vmdev *d);

@@ -112,7 +112,9 @@ enum vhost_mdev_log_model {
  *	device runs and after @suspend; at a reset, a device with @suspend is
  *	asked (suspended) just before @reset, one without it just after
  *	@reset, and must then report where each queue stopped until the next
- *	@set_vq_state. Return 0 or -errno.
+ *	@set_vq_state. Return 0 or -errno: a device that cannot tell (a
+ *	packed ring on virtio-pci) says -EOPNOTSUPP, which VHOST_GET_VRING_BASE
+ *	then returns until the next VHOST_SET_VRING_BASE.
  * @get_vq_notification: optional; fill in a virtqueue's doorbell. Asked once,
  *	when the mdev is created: the doorbell must not move.
  *	Return 0 or -errno.

@@ -24,6 +24,9 @@
  * @num: size set by VHOST_SET_VRING_NUM, 0 until then
  * @base: the index VHOST_GET_VRING_BASE reports while the device does not
  *	run: set by VHOST_SET_VRING_BASE, captured at reset and suspend
+ * @base_err: the parent's error when it could not say where the queue
+ *	stopped at the last capture (a packed ring on virtio-pci):
+ *	VHOST_GET_VRING_BASE returns it until the next VHOST_SET_VRING_BASE
  * @desc: the descriptor area's IOVA, as VHOST_SET_VRING_ADDR last set it
  * @driver: the driver area's
  * @device: the device area's
@@ -47,6 +50,7 @@ struct vhost_mdev_vq {
 	u16 idx;
 	u32 num;
 	u32 base;
+	int base_err;
 	u64 desc;
 	u64 driver;
 	u64 device;

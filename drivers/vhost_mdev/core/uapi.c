@@ -42,9 +42,11 @@ static void vhost_mdev_capture_bases(struct vhost_mdev_device *vdev)
 	struct vhost_mdev_core *core = vdev->core;
 	u32 i, state;
 
-	for (i = 0; i < vdev->nvqs; i++)
-		if (!vdev->ops->get_vq_state(vdev, i, &state))
+	for (i = 0; i < vdev->nvqs; i++) {
+		core->vqs[i].base_err = vdev->ops->get_vq_state(vdev, i, &state);
+		if (!core->vqs[i].base_err)
 			core->vqs[i].base = state;
+	}
 }
 
 /*
@@ -119,6 +121,7 @@ void vhost_mdev_session_stop(struct vhost_mdev_device *vdev)
 	for (i = 0; i < vdev->nvqs; i++) {
 		vhost_mdev_vq_release(&core->vqs[i]);
 		core->vqs[i].base = 0;
+		core->vqs[i].base_err = 0;
 	}
 	vhost_mdev_config_release(vdev);
 	vhost_mdev_batch_discard(vdev);
@@ -601,8 +604,10 @@ static long vhost_mdev_set_vring_base(struct vhost_mdev_device *vdev,
 				 BIT_ULL(VIRTIO_F_RING_PACKED)))
 		return -EINVAL;
 	ret = vdev->ops->set_vq_state(vdev, vq->idx, s.num);
-	if (!ret)
+	if (!ret) {
 		vq->base = s.num;
+		vq->base_err = 0;
+	}
 	return ret;
 }
 
@@ -626,6 +631,8 @@ static long vhost_mdev_get_vring_base(struct vhost_mdev_device *vdev,
 		ret = vdev->ops->get_vq_state(vdev, vq->idx, &num);
 		if (ret)
 			return ret;
+	} else if (vq->base_err) {
+		return vq->base_err;
 	}
 	return vhost_mdev_put_num(vq, num, argp);
 }

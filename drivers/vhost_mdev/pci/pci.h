@@ -97,6 +97,8 @@ struct vmdev_pci {
  * @ready: the client enabled it
  * @enabled: queue_enable was written (at DRIVER_OK)
  * @state: where the queue resumes: set by set_vq_state, captured at reset
+ * @state_lost: a packed queue ran: where it stopped is the function's
+ *	secret (virtio-pci has no register for it)
  * @cb: the core's callback; read by the irq handler, hence READ_ONCE
  * @irq: its MSI-X vector's Linux irq, -1 without one
  * @irq_name: the irq's name in /proc/interrupts
@@ -111,6 +113,7 @@ struct vmdev_pci_vq {
 	bool ready;
 	bool enabled;
 	u32 state;
+	bool state_lost;
 	struct vhost_mdev_callback cb;
 	int irq;
 	char irq_name[40];

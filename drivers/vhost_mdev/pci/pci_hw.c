@@ -508,22 +508,43 @@ static bool vmdev_pci_get_vq_ready(struct vhost_mdev_device *vdev, u16 idx)
 	return to_vmdev_pci_dev(vdev)->vqs[idx].ready;
 }
 
-/* A virtio-pci queue always starts at index 0. */
+/* VHOST_SET_VRING_BASE of a fresh packed queue: both wrap counters set. */
+#define VMDEV_PCI_PACKED_START	(BIT(31) | BIT(15))
+
+static bool vmdev_pci_packed(struct vhost_mdev_device *vdev)
+{
+	return vp_modern_get_driver_features(to_vp(vdev)) &
+	       BIT_ULL(VIRTIO_F_RING_PACKED);
+}
+
+/*
+ * A virtio-pci queue always starts at index 0: a packed one at position 0
+ * of both sides with both wrap counters set.
+ */
 static int vmdev_pci_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 				  u32 state)
 {
-	if (state)
+	struct vmdev_pci_vq *vq = &to_vmdev_pci_dev(vdev)->vqs[idx];
+
+	if (state != (vmdev_pci_packed(vdev) ? VMDEV_PCI_PACKED_START : 0))
 		return -EOPNOTSUPP;
-	to_vmdev_pci_dev(vdev)->vqs[idx].state = 0;
+	vq->state = state;
+	vq->state_lost = false;
 	return 0;
 }
 
+/*
+ * A split ring's used index is in memory; a running packed ring's
+ * positions are the function's own, like upstream vp_vdpa's.
+ */
 static int vmdev_pci_get_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 				  u32 *state)
 {
 	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
 	struct vmdev_pci_vq *vq = &dev->vqs[idx];
 
+	if (vq->enabled ? vmdev_pci_packed(vdev) : vq->state_lost)
+		return -EOPNOTSUPP;
 	*state = vq->enabled ? vmdev_pci_used_index(dev, vq) : vq->state;
 	return 0;
 }
@@ -613,13 +634,18 @@ static int vmdev_pci_reset(struct vhost_mdev_device *vdev)
 {
 	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
 	struct vmdev_pci_vq *vq;
+	bool packed;
 	int ret;
 	u16 i;
 
+	/* The features go with the reset: which layout ran? */
+	packed = vmdev_pci_packed(vdev);
 	ret = vmdev_pci_reset_function(&dev->fn->vp);
 	for (i = 0; i < vdev->nvqs; i++) {
 		vq = &dev->vqs[i];
-		vq->state = vq->enabled ? vmdev_pci_used_index(dev, vq) : 0;
+		vq->state_lost = vq->enabled && packed;
+		vq->state = vq->enabled && !packed ?
+			    vmdev_pci_used_index(dev, vq) : 0;
 		vq->enabled = false;
 		vq->ready = false;
 		vq->num = 0;

@@ -7,7 +7,8 @@ the tests and the L2 scripts read (vmdev_test.h: vmdev_machine()). Whatever
 a test assumes about the hardware comes from there.
 
 The machine: q35 under TCG with an emulated intel-iommu, and
-  * the accelerator functions: modern virtio-net-pci functions joined as by
+  * the accelerator functions: modern virtio-net-pci functions (offering
+    packed rings too, which a client may choose) joined as by
     a hub (what one transmits, the others receive), each behind a PCIe root
     port of its own, so each is PCI Express (it has a function-level reset),
     alone in its IOMMU group (the ports have ACS) and hot-pluggable
@@ -28,7 +29,7 @@ import subprocess
 # The accelerator functions, in the order the guest enumerates them.
 ACCEL_ID = "1af4:1041"
 ACCEL_OPTS = ("disable-legacy=on,iommu_platform=on,ats=on,page-per-vq=on,"
-              "romfile=")
+              "packed=on,romfile=")
 ACCEL_PAIRS = 2     # with multi-queue taps; net_up() sets 1 without them
 TAP_OPTS = "script=no,downscript=no,vhost=off,vnet_hdr=off"
 NETNS = None        # the run's network namespace (net_up())

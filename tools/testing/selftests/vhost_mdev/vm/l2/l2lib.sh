@@ -118,13 +118,14 @@ new_mdev() {
 
 # Let mdev $1 offer only features QEMU 7.2's x-svq can shadow: not
 # CTRL_GUEST_OFFLOADS (2), CTRL_RX (18), CTRL_VLAN (19), CTRL_RX_EXTRA (20),
-# GUEST_ANNOUNCE (21), INDIRECT_DESC (28) or RING_RESET (40), which a
-# virtio-net function may offer ("vdpa svq does not work with features",
-# "SVQ Invalid device feature flags" otherwise), nor VHOST_F_LOG_ALL (26,
-# its dirty_log: "vdpa svq does not work with features 0x4000000").
+# GUEST_ANNOUNCE (21), INDIRECT_DESC (28), RING_PACKED (34) or RING_RESET
+# (40), which a virtio-net function or the simulator may offer ("vdpa svq
+# does not work with features", "SVQ Invalid device feature flags"
+# otherwise), nor VHOST_F_LOG_ALL (26, its dirty_log: "vdpa svq does not
+# work with features 0x4000000").
 svq_features() {
 	f=/sys/bus/mdev/devices/$1/device_features
-	no=$(((1 << 2) | (0xf << 18) | (1 << 28) | (1 << 40)))
+	no=$(((1 << 2) | (0xf << 18) | (1 << 28) | (1 << 34) | (1 << 40)))
 	run sh -c "echo $(printf '0x%x' $(($(cat "$f") & ~no))) > $f" ||
 		fail "cannot write $f"
 	run sh -c "echo 0 > /sys/bus/mdev/devices/$1/dirty_log" ||
@@ -167,9 +168,10 @@ irqfd_trace_count() {
 
 # The "-netdev ... -device ..." of an L2 NIC on node $1 (id $2, MAC $3),
 # $4 appended to the -device options (",mq=on,vectors=6"); L2_NETDEV_OPTS
-# is appended to the -netdev options (",queues=2", ",x-svq=on").
+# is appended to the -netdev options (",queues=2", ",x-svq=on"),
+# L2_DEVICE_OPTS to the -device options (",packed=on").
 l2_nic() {
-	echo "-netdev type=vhost-vdpa,vhostdev=$1,id=$2${L2_NETDEV_OPTS:-} -device virtio-net-pci,netdev=$2,mac=$3,disable-legacy=on,page-per-vq=on,romfile=${4:-}"
+	echo "-netdev type=vhost-vdpa,vhostdev=$1,id=$2${L2_NETDEV_OPTS:-} -device virtio-net-pci,netdev=$2,mac=$3,disable-legacy=on,page-per-vq=on,romfile=${4:-}${L2_DEVICE_OPTS:-}"
 }
 
 # Start L2 guest $1 in the background: kernel command line $2, NICs $3,
@@ -314,4 +316,11 @@ l2_stderr() {
 		sed 's/^/    | /' "/tmp/$1.err" >&2
 	fi
 	grep -c . "/tmp/$1.err"
+}
+
+# How many of those lines say VHOST_GET_VRING_BASE failed with EOPNOTSUPP
+# at QEMU's vhost stop: a packed ring on a virtio-pci function cannot say
+# where it stopped.
+l2_restore_failed() {
+	grep -c "vhost VQ [0-9]* ring restore failed: -95:" "/tmp/$1.err"
 }

@@ -13,7 +13,9 @@
  * L2, the peer's interface in its own network namespace there. pci_svq,
  * sim_svq: the same with QEMU's shadow virtqueue (x-svq=on), QEMU relaying
  * every buffer; on the PCI function with the features QEMU cannot shadow
- * taken out through the mdev's device_features.
+ * taken out through the mdev's device_features. pci_packed, sim_packed:
+ * L2's NICs with packed=on, so that L2's driver and the device use packed
+ * rings (the PCI function offers them: machine.py).
  */
 #include <sys/wait.h>
 
@@ -29,6 +31,7 @@ FIXTURE(l2) {
 FIXTURE_VARIANT(l2) {
 	bool sim;
 	bool svq;	/* QEMU's shadow virtqueue: x-svq=on */
+	bool packed;	/* L2's NICs with packed=on */
 };
 
 FIXTURE_VARIANT_ADD(l2, pci) {
@@ -47,6 +50,16 @@ FIXTURE_VARIANT_ADD(l2, pci_svq) {
 FIXTURE_VARIANT_ADD(l2, sim_svq) {
 	.sim = true,
 	.svq = true,
+};
+
+FIXTURE_VARIANT_ADD(l2, pci_packed) {
+	.sim = false,
+	.packed = true,
+};
+
+FIXTURE_VARIANT_ADD(l2, sim_packed) {
+	.sim = true,
+	.packed = true,
 };
 
 FIXTURE_SETUP(l2)
@@ -68,19 +81,38 @@ FIXTURE_TEARDOWN(l2)
 {
 }
 
+/*
+ * QEMU printed nothing, except on the PCI function with packed rings: one
+ * "vhost VQ <n> ring restore failed: -95" for each of its @nqueues queues
+ * when it stops the vhost device at shutdown. A running packed ring's
+ * positions are the function's own (virtio-pci has no register for them;
+ * upstream vp_vdpa answers -EOPNOTSUPP so for every ring), and the
+ * driver never makes one up. Nothing else may appear.
+ */
+#define EXPECT_QUIET_QEMU(nqueues) do {					\
+	int restore = variant->packed && !variant->sim ? (nqueues) : 0;	\
+									\
+	EXPECT_EQ(restore,						\
+		  vmdev_result_num(self->out, "qemu_restore_failed"));	\
+	EXPECT_EQ(restore,						\
+		  vmdev_result_num(self->out, "qemu_stderr_lines"));	\
+} while (0)
+
 TEST_F_TIMEOUT(l2, stock_qemu_guest, 600)
 {
 	char a[64], b[64];
 	double t0, t1;
 
-	snprintf(a, sizeof(a), "%s%s", variant->sim ? "--sim " : "",
-		 variant->svq ? "--svq" : "");
+	snprintf(a, sizeof(a), "%s%s%s", variant->sim ? "--sim " : "",
+		 variant->svq ? "--svq" : "", variant->packed ? "--packed" : "");
 	EXPECT_EQ(0, vmdev_scenario(SCRIPT, a, self->out, sizeof(self->out)));
 	EXPECT_EQ(NULL, strstr(self->out, "RESULT error="));
+	/* L2's driver uses the ring layout asked for. */
+	EXPECT_EQ(variant->packed, vmdev_result_num(self->out, "packed"));
 
 	EXPECT_EQ(0, vmdev_result_num(self->out, "qemu_rc"));
 	/* QEMU printed nothing: no vhost error, no device-model warning. */
-	EXPECT_EQ(0, vmdev_result_num(self->out, "qemu_stderr_lines"));
+	EXPECT_QUIET_QEMU(3);
 	EXPECT_EQ(1, vmdev_result_num(self->out, "l2_done"));
 	EXPECT_EQ(1, vmdev_result_num(self->out, "carrier"));
 	EXPECT_EQ(5, vmdev_result_num(self->out, "ping_sent"));
@@ -141,7 +173,7 @@ static bool vq_called(const char *vqs, int vq)
  */
 TEST_F_TIMEOUT(l2, multiqueue, 600)
 {
-	char tx[64], rx[64], vqs[256], args[16];
+	char tx[64], rx[64], vqs[256], args[24];
 
 	if (vmdev_trimmed("mq"))
 		SKIP(return, VMDEV_TRIMMED, "mq");
@@ -150,13 +182,14 @@ TEST_F_TIMEOUT(l2, multiqueue, 600)
 	if (!variant->sim &&
 	    atoi(vmdev_machine("VMRUN_ACCEL_PAIRS", "1")) < 2)
 		SKIP(return, "the functions have one queue pair: no multi-queue taps");
-	snprintf(args, sizeof(args), "%s%s", variant->sim ? "" : "--pci ",
-		 variant->svq ? "--svq" : "");
+	snprintf(args, sizeof(args), "%s%s%s", variant->sim ? "" : "--pci ",
+		 variant->svq ? "--svq" : "", variant->packed ? "--packed" : "");
 	EXPECT_EQ(0, vmdev_scenario(VMDEV_SCENARIOS "mq.sh", args, self->out,
 				    sizeof(self->out)));
 	EXPECT_EQ(NULL, strstr(self->out, "RESULT error="));
 	EXPECT_EQ(0, vmdev_result_num(self->out, "qemu_rc"));
-	EXPECT_EQ(0, vmdev_result_num(self->out, "qemu_stderr_lines"));
+	EXPECT_EQ(variant->packed, vmdev_result_num(self->out, "packed"));
+	EXPECT_QUIET_QEMU(5);
 	EXPECT_EQ(1, vmdev_result_num(self->out, "l2_done"));
 	EXPECT_EQ(3, vmdev_result_num(self->out, "ping_received"));
 	EXPECT_EQ(2, vmdev_result_num(self->out, "mq_max"));

@@ -74,6 +74,8 @@ if [ "${pair:-0}" = 1 ]; then
 fi
 [ -n "$dev" ] || { say "error=no network interface"; poweroff -f; }
 say "netdev=$dev driver=$(basename "$(readlink /sys/class/net/$dev/device/driver)")"
+# The ring layout the driver negotiated: feature bit 34, VIRTIO_F_RING_PACKED.
+say "packed=$(cut -c35 /sys/class/net/$dev/device/features)"
 # Bring interface $dev up with our address; wait for its carrier.
 nic_up() {
 	ip addr add "$ip" dev "$dev"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# mq.sh [--pci] [--svq]: a multiqueue guest. A stock QEMU KVM guest gets
+# mq.sh [--pci] [--svq | --packed]: a multiqueue guest. A stock QEMU KVM guest gets
 # a device with two queue pairs and a control queue as -netdev
 # vhost-vdpa,queues=2 and -device virtio-net-pci,mq=on. L2's virtio_net
 # must bring its pairs up (its control-queue command answered: one pair,
@@ -19,6 +19,8 @@
 #            virtio-net driver runs, across the hub.
 #   --svq    QEMU's shadow virtqueue (x-svq=on) relays the rings, the
 #            control queue's too.
+#   --packed L2's NICs with packed=on: packed rings, the control queue's
+#            too.
 
 L2_TAG=mq
 . /usr/share/vmrun/l2/l2lib.sh
@@ -29,7 +31,8 @@ for arg in "$@"; do
 	case "$arg" in
 	--pci) pci=1 ;;
 	--svq) svq=1 L2_NETDEV_OPTS="$L2_NETDEV_OPTS,x-svq=on" ;;
-	*) fail "usage: mq.sh [--pci] [--svq]" ;;
+	--packed) L2_DEVICE_OPTS=",packed=on" ;;
+	*) fail "usage: mq.sh [--pci] [--svq | --packed]" ;;
 	esac
 done
 mq=",mq=on,vectors=6"
@@ -70,7 +73,8 @@ errs=$(l2_stderr l2)
 vqs=$(awk 'NR > 1 { printf "%s%s:%s/%s", s, $1, $2, $3; s = "," }' \
 	"/sys/kernel/debug/vhost_mdev/$(basename "$node_a")/vqs")
 say "3. device A's queues (vq:kicks/calls): $vqs"
-result "qemu_rc=$rc qemu_stderr_lines=$errs l2_done=$(grep -c '^L2: done' /tmp/l2.out)"
-result "ping_received=$(l2_value l2 ping_received) mq_max=$(l2_value l2 mq_max) mq_current=$(l2_value l2 mq_current)"
+result "qemu_rc=$rc qemu_stderr_lines=$errs qemu_restore_failed=$(l2_restore_failed l2)"
+result "l2_done=$(grep -c '^L2: done' /tmp/l2.out)"
+result "packed=$(l2_value l2 packed) ping_received=$(l2_value l2 ping_received) mq_max=$(l2_value l2 mq_max) mq_current=$(l2_value l2 mq_current)"
 result "mq_switch_ok=$(l2_value l2 mq_switch_ok) mq_tx_kicks=$(l2_value l2 mq_tx_kicks) mq_rx_kicks=$(l2_value l2 mq_rx_kicks)"
 result "vqs=$vqs"

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# pingbulk.sh [--sim]: the user's end state, in the test VM (L1). A stock
-# QEMU runs a KVM guest (L2) whose virtio-net data path is a vhost-mdev
+# pingbulk.sh [--sim] [--svq | --packed]: the user's end state, in the
+# test VM (L1). A stock QEMU runs a KVM guest (L2) whose virtio-net data path is a vhost-mdev
 # device over -netdev vhost-vdpa; the doorbell page is mapped into L2 and
 # the interrupts reach it through KVM irqfds. L2 pings its peer and fetches
 # an 8 MiB file from it. `make demo` narrates it; the l2 selftest judges
@@ -19,6 +19,8 @@
 #            QEMU 7.2 refuses a device offering features it cannot shadow,
 #            so the mdev offers fewer (its device_features and dirty_log
 #            attributes).
+#   --packed (with either) L2's NIC with packed=on: L2's driver and the
+#            device use packed rings.
 #
 # Exit status 0 when L2 reached its peer.
 
@@ -30,7 +32,8 @@ for arg in "$@"; do
 	case "$arg" in
 	--sim) sim=1 ;;
 	--svq) L2_NETDEV_OPTS=",x-svq=on" ;;
-	*) fail "usage: pingbulk.sh [--sim] [--svq]" ;;
+	--packed) L2_DEVICE_OPTS=",packed=on" ;;
+	*) fail "usage: pingbulk.sh [--sim] [--svq | --packed]" ;;
 	esac
 done
 L1_IP=10.0.0.1
@@ -118,12 +121,12 @@ say "   eventfd kicks on the data queues while L2's link was up: rx $kick_rx, tx
 stderr_lines=$(l2_stderr l2)
 
 result "qemu_rc=$qemu_rc"
-result "carrier=$(l2_value l2 carrier)"
+result "carrier=$(l2_value l2 carrier) packed=$(l2_value l2 packed)"
 result "ping_sent=$(l2_value l2 ping_sent) ping_received=$(l2_value l2 ping_received)"
 [ -n "$blob_md5" ] || blob_md5=$(l2_value l2 blob_md5)
 result "bulk_bytes=$(l2_value l2 bulk_bytes) bulk_md5=$(l2_value l2 bulk_md5) blob_md5=$blob_md5"
 result "bulk_t0=$(l2_value l2 bulk_t0) bulk_t1=$(l2_value l2 bulk_t1)"
 result "irqfd_wakeup=$irqfd kicks_rx=$kick_rx kicks_tx=$kick_tx"
-result "qemu_stderr_lines=$stderr_lines"
+result "qemu_stderr_lines=$stderr_lines qemu_restore_failed=$(l2_restore_failed l2)"
 result "l2_done=$(grep -c '^L2: done' /tmp/l2.out)"
 [ "$(l2_value l2 ping_received)" -ge 1 ] 2>/dev/null

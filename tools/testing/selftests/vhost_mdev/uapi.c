@@ -178,11 +178,12 @@ TEST_F(uapi, features)
 	EXPECT_EQ(BASE_FEATURES, offered & BASE_FEATURES);
 	EXPECT_TRUE(offered & F(VIRTIO_NET_F_MAC));
 	EXPECT_TRUE(offered & F(VIRTIO_NET_F_MQ));
+	EXPECT_TRUE(offered & F(VIRTIO_F_RING_PACKED));
 	ASSERT_EQ(0, io(self->fd, VHOST_SET_OWNER, NULL));
 
 	/* A feature the device does not offer. */
-	ASSERT_FALSE(offered & F(VIRTIO_F_RING_PACKED));
-	f = BASE_FEATURES | F(VIRTIO_F_RING_PACKED);
+	ASSERT_FALSE(offered & F(VIRTIO_RING_F_EVENT_IDX));
+	f = BASE_FEATURES | F(VIRTIO_RING_F_EVENT_IDX);
 	EXPECT_EQ(-EINVAL, io(self->fd, VHOST_SET_FEATURES, &f));
 	f = ~0ULL;
 	EXPECT_EQ(-EINVAL, io(self->fd, VHOST_SET_FEATURES, &f));
@@ -266,7 +267,7 @@ TEST_F(uapi, device_features_attribute)
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
 	EXPECT_EQ(-EINVAL, write_mask_u64(self->uuid, less |
-					  F(VIRTIO_F_RING_PACKED)));
+					  F(VIRTIO_RING_F_EVENT_IDX)));
 	EXPECT_EQ(-EINVAL, write_mask_u64(self->uuid,
 					  less & ~F(VIRTIO_F_VERSION_1)));
 	EXPECT_EQ(-EINVAL, write_mask_u64(self->uuid,

@@ -886,6 +886,10 @@ static int vmdev_sim_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 
 	guard(mutex)(&sim->lock);
 	if (vmdev_sim_packed(sim)) {
+		/* Positions inside the ring (its size is set first). */
+		if (vq->num && ((state & 0x7fff) >= vq->num ||
+				((state >> 16) & 0x7fff) >= vq->num))
+			return -EINVAL;
 		vq->last_avail = state & 0x7fff;
 		vq->avail_wrap = state & BIT(15);
 		vq->used = (state >> 16) & 0x7fff;

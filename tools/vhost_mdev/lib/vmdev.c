@@ -437,6 +437,27 @@ static int vmdev_next_used(struct vmdev *d, struct vmdev_vq *vq,
 	return *id < vq->num ? 1 : -EIO;
 }
 
+int vmdev_post_raw(struct vmdev *d, unsigned int idx,
+		   const struct vring_desc *seg, unsigned int n, uint16_t id)
+{
+	struct vmdev_vq *vq;
+
+	if (idx >= VMDEV_MAX_VQS)
+		return -EINVAL;
+	vq = &d->vqs[idx];
+	if (!n || n > vq->num || id >= vq->num ||
+	    (!d->packed && id + n > vq->num))
+		return -EINVAL;
+	if (d->packed) {
+		vmdev_packed_add(vq, seg, n, id);
+	} else {
+		memcpy(&vq->desc[id], seg, n * sizeof(*seg));
+		vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = htole16(id);
+		vmdev_publish(vq);
+	}
+	return vmdev_kick(d, idx);
+}
+
 static void vmdev_post_rx(struct vmdev *d, struct vmdev_vq *vq, uint16_t id)
 {
 	struct vring_desc seg = {

@@ -161,6 +161,16 @@ void vmdev_rx_fill(struct vmdev *d, unsigned int idx);
  */
 uint32_t vmdev_vq_state(const struct vmdev *d, unsigned int idx);
 
+/*
+ * Make the chain @seg[0..@n) available on queue @idx as buffer @id, with no
+ * check of what it says (split: descriptors @id on, their next fields as
+ * given; packed: the next @n positions, the head's flags last), and kick:
+ * for tests of what a device does with a bad chain. -EINVAL when it does
+ * not fit in the ring.
+ */
+int vmdev_post_raw(struct vmdev *d, unsigned int idx,
+		   const struct vring_desc *seg, unsigned int n, uint16_t id);
+
 /* An empty driver, nothing open: what vmdev_close() can be called on. */
 void vmdev_init(struct vmdev *d);
 /* open() plus the whole bring-up to DRIVER_OK, receive buffers posted. */

@@ -295,4 +295,171 @@ TEST_F(datapath, two_instances)
 	EXPECT_EQ(0, vmdev_mdev_remove(uuid2));
 }
 
+/*
+ * A driver's bad rings, in either layout: the device marks itself
+ * NEEDS_RESET (and counts it in debugfs), moves nothing, splats nothing,
+ * keeps nothing pinned after the session, and the next session works.
+ */
+FIXTURE(bad_ring) {
+	char uuid[37];
+	char node[64];
+	struct vmdev d;
+};
+
+FIXTURE_VARIANT(bad_ring) {
+	bool packed;
+};
+
+FIXTURE_VARIANT_ADD(bad_ring, split) {
+	.packed = false,
+};
+
+FIXTURE_VARIANT_ADD(bad_ring, packed) {
+	.packed = true,
+};
+
+FIXTURE_SETUP(bad_ring)
+{
+	int ret = vmdev_sim_mdev(self->uuid, self->node, sizeof(self->node));
+
+	vmdev_init(&self->d);
+	if (ret == -ENOENT)
+		SKIP(return, "vhost_mdev_sim is not installed");
+	ASSERT_EQ(0, ret);
+}
+
+FIXTURE_TEARDOWN(bad_ring)
+{
+	vmdev_close(&self->d);
+	if (self->uuid[0])
+		EXPECT_EQ(0, vmdev_mdev_remove(self->uuid));
+}
+
+#define BAD_OPTS(packed) ((struct vmdev_opts) {				\
+	.iova = 0x100000,						\
+	.features = (packed) ? 1ULL << VIRTIO_F_RING_PACKED : 0,	\
+})
+
+/*
+ * On a new session of @node, make @seg[0..@n) available on the transmit
+ * queue (for @n 0, the split available index runs ahead instead) and
+ * check what the device did with it.
+ */
+static void break_ring(struct __test_metadata *_metadata, struct vmdev *d,
+		       const char *node, bool packed,
+		       const struct vring_desc *seg, unsigned int n)
+{
+	struct vmdev_opts o = BAD_OPTS(packed);
+	long pin0 = vmdev_vmpin_kb();
+	uint8_t out[2048], in[2048], status = 0;
+	long long broken0;
+	int i, len;
+
+	ASSERT_EQ(0, vmdev_open(d, node, &o));
+	ASSERT_EQ(packed, d->packed);
+	broken0 = vmdev_debugfs_stat(node, "sim", "broken");
+	ASSERT_LE(0, broken0);
+	if (n) {
+		ASSERT_EQ(0, vmdev_post_raw(d, 1, seg, n, 0));
+	} else {
+		d->vqs[1].avail->idx = htole16(d->vqs[1].num + 1);
+		ASSERT_EQ(0, vmdev_kick(d, 1));
+	}
+	for (i = 0; i < 200 && !(status & VIRTIO_CONFIG_S_NEEDS_RESET); i++) {
+		usleep(10000);
+		ASSERT_EQ(0, vmdev_get_status(d->fd, &status));
+	}
+	EXPECT_TRUE(status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	EXPECT_LT(broken0, vmdev_debugfs_stat(node, "sim", "broken"));
+	/* Nothing moves on a broken device: no frame comes back. */
+	len = make_frame(out, 1);
+	EXPECT_EQ(0, vmdev_send(d, 0, out, len, true));
+	EXPECT_EQ(-ETIMEDOUT, vmdev_recv_wait(d, 0, in, sizeof(in), 200));
+	vmdev_close(d);
+	EXPECT_EQ(pin0, vmdev_vmpin_kb());
+
+	/* The next session starts from scratch. */
+	ASSERT_EQ(0, vmdev_open(d, node, &o));
+	ASSERT_EQ(0, loop_frames(_metadata, d, 0, 0, 10));
+	vmdev_close(d);
+}
+
+#define SEG(f, n, l) ((struct vring_desc) {				\
+	.addr = htole64(0x100000), .len = htole32(l),			\
+	.flags = htole16(f), .next = htole16(n),			\
+})
+
+/* Descriptor flags and lengths no device may take. */
+TEST_F(bad_ring, bad_descriptors)
+{
+	struct vring_desc seg[2];
+
+	/* Indirect: not offered. */
+	seg[0] = SEG(VRING_DESC_F_INDIRECT, 0, 64);
+	break_ring(_metadata, &self->d, self->node, variant->packed, seg, 1);
+	/* A transmit chain readable after writable. */
+	seg[0] = SEG(VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1, 64);
+	seg[1] = SEG(0, 0, 64);
+	break_ring(_metadata, &self->d, self->node, variant->packed, seg, 2);
+	/* Lengths that overflow 32 bits together. */
+	seg[0] = SEG(VRING_DESC_F_NEXT, 1, 0xfffffff0);
+	seg[1] = SEG(0, 0, 0x20);
+	break_ring(_metadata, &self->d, self->node, variant->packed, seg, 2);
+}
+
+/* Chains that do not end, or end outside the ring. */
+TEST_F(bad_ring, bad_chains)
+{
+	struct vring_desc seg[65];
+	unsigned int i;
+
+	if (!variant->packed) {
+		/* A loop, a next index out of the ring, the index ahead. */
+		seg[0] = SEG(VRING_DESC_F_NEXT, 0, 64);
+		break_ring(_metadata, &self->d, self->node, false, seg, 1);
+		seg[0] = SEG(VRING_DESC_F_NEXT, 256, 64);
+		break_ring(_metadata, &self->d, self->node, false, seg, 1);
+		break_ring(_metadata, &self->d, self->node, false, seg, 0);
+		return;
+	}
+	/* Longer than a chain may be (64). */
+	for (i = 0; i < 65; i++)
+		seg[i] = SEG(i < 64 ? VRING_DESC_F_NEXT : 0, 0, 16);
+	break_ring(_metadata, &self->d, self->node, true, seg, 65);
+	/* Continued into a descriptor that is not available. */
+	seg[0] = SEG(VRING_DESC_F_NEXT, 0, 64);
+	break_ring(_metadata, &self->d, self->node, true, seg, 1);
+}
+
+/*
+ * VHOST_SET_VRING_BASE at the edges: a split ring's 16-bit index, a packed
+ * ring's positions inside the ring (bits 0-14 and 16-30, with their wrap
+ * counters); the last good value works.
+ */
+TEST_F(bad_ring, vring_base_bounds)
+{
+	struct vmdev_opts o = BAD_OPTS(variant->packed);
+	unsigned int bad[2] = { 0x10000, 0x1ffff }, good = 0xffff;
+	int fd;
+
+	if (variant->packed) {
+		bad[0] = 0x80008000 | 256;
+		bad[1] = 0x80008000 | 256 << 16;
+		good = 0x80008000 | 255 | 255 << 16;
+	}
+	o.hold = true;
+	ASSERT_EQ(0, vmdev_open(&self->d, self->node, &o));
+	fd = self->d.fd;
+	EXPECT_EQ(-EINVAL, vmdev_vring_state(fd, VHOST_SET_VRING_BASE, 1,
+					     bad[0]));
+	EXPECT_EQ(-EINVAL, vmdev_vring_state(fd, VHOST_SET_VRING_BASE, 1,
+					     bad[1]));
+	EXPECT_EQ(0, vmdev_vring_state(fd, VHOST_SET_VRING_BASE, 1, good));
+	/* Back to where the library's ring starts, and it runs. */
+	EXPECT_EQ(0, vmdev_vring_state(fd, VHOST_SET_VRING_BASE, 1,
+				       vmdev_vq_state(&self->d, 1)));
+	ASSERT_EQ(0, vmdev_go(&self->d));
+	ASSERT_EQ(0, loop_frames(_metadata, &self->d, 0, 0, 10));
+}
+
 TEST_HARNESS_MAIN

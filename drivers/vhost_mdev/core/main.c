@@ -282,6 +282,22 @@ static int vhost_mdev_pins_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vhost_mdev_pins);
 
+/* What the driver negotiated and the device status: which layout, which offloads. */
+static int vhost_mdev_features_show(struct seq_file *s, void *unused)
+{
+	struct vhost_mdev_device *vdev = s->private;
+	struct vhost_mdev_core *core = vdev->core;
+
+	guard(mutex)(&core->lock);
+	if (core->dead)
+		return -ENODEV;
+	seq_printf(s, "driver_features %#llx\nstatus %#x\n",
+		   vdev->ops->get_driver_features(vdev),
+		   vdev->ops->get_status(vdev));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vhost_mdev_features);
+
 /* Every IOTLB entry: one physically contiguous run of pinned pages. */
 static int vhost_mdev_mappings_show(struct seq_file *s, void *unused)
 {
@@ -366,6 +382,8 @@ static int vhost_mdev_register(struct vhost_mdev_device *vdev)
 			    &vhost_mdev_iotlb_msgs_fops);
 	debugfs_create_file("pins", 0444, core->debugfs, vdev,
 			    &vhost_mdev_pins_fops);
+	debugfs_create_file("features", 0444, core->debugfs, vdev,
+			    &vhost_mdev_features_fops);
 	vhost_mdev_log_debugfs(vdev);
 	if (vdev->ops->debugfs_init)
 		vdev->ops->debugfs_init(vdev, core->debugfs);

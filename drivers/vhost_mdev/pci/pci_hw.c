@@ -508,8 +508,12 @@ static bool vmdev_pci_get_vq_ready(struct vhost_mdev_device *vdev, u16 idx)
 	return to_vmdev_pci_dev(vdev)->vqs[idx].ready;
 }
 
-/* VHOST_SET_VRING_BASE of a fresh packed queue: both wrap counters set. */
+/*
+ * VHOST_SET_VRING_BASE of a fresh packed queue: both wrap counters set;
+ * in the older encoding without the used half (DPDK 22.11), bit 15 alone.
+ */
 #define VMDEV_PCI_PACKED_START	(BIT(31) | BIT(15))
+#define VMDEV_PCI_PACKED_START_OLD	BIT(15)
 
 static bool vmdev_pci_packed(struct vhost_mdev_device *vdev)
 {
@@ -525,8 +529,11 @@ static int vmdev_pci_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 				  u32 state)
 {
 	struct vmdev_pci_vq *vq = &to_vmdev_pci_dev(vdev)->vqs[idx];
+	bool fresh = vmdev_pci_packed(vdev) ?
+		     state == VMDEV_PCI_PACKED_START ||
+		     state == VMDEV_PCI_PACKED_START_OLD : !state;
 
-	if (state != (vmdev_pci_packed(vdev) ? VMDEV_PCI_PACKED_START : 0))
+	if (!fresh)
 		return -EOPNOTSUPP;
 	vq->state = state;
 	vq->state_lost = false;

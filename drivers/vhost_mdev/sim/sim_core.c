@@ -874,26 +874,29 @@ static bool vmdev_sim_get_vq_ready(struct vhost_mdev_device *vdev, u16 idx)
 }
 
 /*
- * In order: every buffer taken is used, so on a split ring one index says
- * it all. A packed ring's state has both positions with their wrap
- * counters.
+ * In order: every buffer taken is used, so one index says it all: on a
+ * split ring the next available index, on a packed ring the next
+ * available position and its wrap counter (bits 0-15), which the used half
+ * (bits 16-31) repeats, or leaves 0 in the older encoding that had only
+ * the available half (DPDK 22.11's virtio_user sends 0x8000).
  */
 static int vmdev_sim_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 				  u32 state)
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 	struct vmdev_sim_vq *vq = &sim->vqs[idx];
+	u16 avail = state & 0xffff, used = state >> 16;
 
 	guard(mutex)(&sim->lock);
 	if (vmdev_sim_packed(sim)) {
-		/* Positions inside the ring (its size is set first). */
-		if (vq->num && ((state & 0x7fff) >= vq->num ||
-				((state >> 16) & 0x7fff) >= vq->num))
+		/* Inside the ring (its size is set first), nothing in flight. */
+		if ((vq->num && (avail & 0x7fff) >= vq->num) ||
+		    (used && used != avail))
 			return -EINVAL;
-		vq->last_avail = state & 0x7fff;
-		vq->avail_wrap = state & BIT(15);
-		vq->used = (state >> 16) & 0x7fff;
-		vq->used_wrap = state & BIT(31);
+		vq->last_avail = avail & 0x7fff;
+		vq->avail_wrap = avail & BIT(15);
+		vq->used = vq->last_avail;
+		vq->used_wrap = vq->avail_wrap;
 		vmdev_sim_peek_reset(vq);
 		return 0;
 	}

@@ -985,7 +985,7 @@ long long vmdev_debugfs_stat(const char *node, const char *file,
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %lld", k, &v) == 2 && !strcmp(k, key)) {
+		if (sscanf(line, "%63s %lli", k, &v) == 2 && !strcmp(k, key)) {
 			ret = v;
 			break;
 		}

@@ -216,7 +216,8 @@ int vmdev_debugfs_vq(const char *node, unsigned int vq, long long *kicks,
 		     long long *calls);
 /*
  * The value of the line "@key <n>" of the debugfs file @file of the device
- * at @node (/dev/vhost-mdev-N), e.g. ("pins", "ns"); -1 if there is none.
+ * at @node (/dev/vhost-mdev-N), e.g. ("pins", "ns"), decimal or 0x hex; -1
+ * if there is none.
  */
 long long vmdev_debugfs_stat(const char *node, const char *file,
 			     const char *key);

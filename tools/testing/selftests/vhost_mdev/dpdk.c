@@ -11,7 +11,8 @@
  *
  * Variants: the simulator looping each device back to itself, the
  * simulator with crossover=1 (what one transmits the other receives) and
- * two PCI functions of the test VM (on one hub). Hugepages and testpmd's
+ * two PCI functions of the test VM (on one hub); the last two again with
+ * packed rings (virtio_user's packed_vq=1). Hugepages and testpmd's
  * defaults, as DPDK is normally run: its memory changes while the ports
  * start and once more while traffic flows, and each change remaps all of a
  * device's memory (an IOTLB batch, the queues paused).
@@ -50,11 +51,17 @@ FIXTURE(dpdk) {
 FIXTURE_VARIANT(dpdk) {
 	bool pci;
 	const char *sim_params;
+	bool packed;	/* virtio_user's packed_vq=1 */
 };
 
 FIXTURE_VARIANT_ADD(dpdk, sim) { .sim_params = "" };
 FIXTURE_VARIANT_ADD(dpdk, sim_crossover) { .sim_params = "crossover=1" };
 FIXTURE_VARIANT_ADD(dpdk, pci) { .pci = true };
+FIXTURE_VARIANT_ADD(dpdk, sim_crossover_packed) {
+	.sim_params = "crossover=1", .packed = true,
+};
+
+FIXTURE_VARIANT_ADD(dpdk, pci_packed) { .pci = true, .packed = true };
 
 static long env_long(const char *name, long def, long max)
 {
@@ -136,7 +143,7 @@ static long sim_stat(const char *node, const char *key)
 	return vmdev_debugfs_stat(node, "sim", key);
 }
 
-static pid_t testpmd_start(char node[2][64], const char *out)
+static pid_t testpmd_start(char node[2][64], const char *out, bool packed)
 {
 	char vdev[2][128];
 	pid_t pid;
@@ -144,8 +151,8 @@ static pid_t testpmd_start(char node[2][64], const char *out)
 
 	for (i = 0; i < 2; i++)
 		snprintf(vdev[i], sizeof(vdev[i]),
-			 "net_virtio_user%d,path=%s,queue_size=256", i,
-			 node[i]);
+			 "net_virtio_user%d,path=%s,queue_size=256%s", i,
+			 node[i], packed ? ",packed_vq=1" : "");
 	pid = fork();
 	if (pid)
 		return pid;
@@ -275,11 +282,17 @@ TEST_F_TIMEOUT(dpdk, io_forwarding_never_stalls, 7200)
 	for (r = 1; r <= runs; r++) {
 		/* Not the last run's output: it has FWD_STARTED already. */
 		unlink(out);
-		self->pid = testpmd_start(self->node, out);
+		self->pid = testpmd_start(self->node, out, variant->packed);
 		ASSERT_LT(0, self->pid);
 		/* SECS seconds of forwarding, however long EAL takes. */
 		status = wait_exit(self->pid, START_MS, out, FWD_STARTED);
 		fwd_ms = now_ms();
+		/* The ring layout virtio_user negotiated, while it runs. */
+		for (i = 0; i < 2 && status == -1; i++)
+			EXPECT_EQ(variant->packed,
+				  !!(vmdev_debugfs_stat(self->node[i], "features",
+							"driver_features") &
+				     (1LL << VIRTIO_F_RING_PACKED)));
 		if (status == -1)
 			status = wait_exit(self->pid, secs * 1000, NULL, NULL);
 		ASSERT_EQ(-1, status) {

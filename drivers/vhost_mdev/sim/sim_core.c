@@ -196,6 +196,25 @@ static int vmdev_sim_packed_chain(struct vmdev_sim *sim, u16 idx, u16 *pos,
 			*why = "descriptor chain too long";
 			return -EIO;
 		}
+		/*
+		 * The head's flags first, then the rest: the driver writes
+		 * them last, after a wmb (and the other descriptors of the
+		 * chain before them).
+		 */
+		if (!n) {
+			ret = vmdev_sim_read16(sim, idx, vq->desc + *pos *
+					       sizeof(desc) +
+					       offsetof(typeof(desc), flags),
+					       &flags);
+			if (ret) {
+				*why = "descriptor ring not mapped";
+				return ret;
+			}
+			if (!vmdev_sim_desc_avail(flags, *wrap))
+				return 0;
+			/* Pairs with the driver's wmb before the flags. */
+			smp_rmb();
+		}
 		ret = vmdev_sim_copy(sim, asid, vq->desc + *pos * sizeof(desc),
 				     &desc, sizeof(desc), false);
 		if (ret) {
@@ -204,13 +223,10 @@ static int vmdev_sim_packed_chain(struct vmdev_sim *sim, u16 idx, u16 *pos,
 		}
 		flags = le16_to_cpu(desc.flags);
 		if (!vmdev_sim_desc_avail(flags, *wrap)) {
-			if (!n)
-				return 0;
-			*why = "chain continues into a descriptor not available";
+			*why = n ? "chain continues into a descriptor not available" :
+				   "available descriptor went away";
 			return -EIO;
 		}
-		/* The flags before the rest (the driver's wmb). */
-		smp_rmb();
 		if (chain) {
 			*why = vmdev_sim_chain_add(chain, le64_to_cpu(desc.addr),
 						   le32_to_cpu(desc.len), flags);

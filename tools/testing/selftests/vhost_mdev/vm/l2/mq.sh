@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# mq.sh [--pci] [--svq | --packed]: a multiqueue guest. A stock QEMU KVM guest gets
-# a device with two queue pairs and a control queue as -netdev
+# mq.sh [--pci] [--svq | --packed]: a multiqueue guest. A stock QEMU KVM
+# guest gets a device with two queue pairs and a control queue as -netdev
 # vhost-vdpa,queues=2 and -device virtio-net-pci,mq=on. L2's virtio_net
 # must bring its pairs up (its control-queue command answered: one pair,
 # one per vCPU), switch them with ethtool -L to 2, 1 and 2, pinging the

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # pingbulk.sh [--sim] [--svq | --packed]: the user's end state, in the
-# test VM (L1). A stock QEMU runs a KVM guest (L2) whose virtio-net data path is a vhost-mdev
-# device over -netdev vhost-vdpa; the doorbell page is mapped into L2 and
-# the interrupts reach it through KVM irqfds. L2 pings its peer and fetches
-# an 8 MiB file from it. `make demo` narrates it; the l2 selftest judges
-# its RESULT lines.
+# test VM (L1). A stock QEMU runs a KVM guest (L2) whose virtio-net data
+# path is a vhost-mdev device over -netdev vhost-vdpa; the doorbell page is
+# mapped into L2 and the interrupts reach it through KVM irqfds. L2 pings
+# its peer and fetches an 8 MiB file from it. `make demo` narrates it; the
+# l2 selftest judges its RESULT lines.
 #
 #   default  the first accelerator function bound to vhost_mdev_pci; L2
 #            talks to the second, which the L1 kernel's own virtio-net

@@ -577,6 +577,23 @@ static int vmdev_sim_packed_publish(struct vmdev_sim *sim, u16 idx)
 	return 0;
 }
 
+/* Split ring: write the used index that shows the pushed elements. */
+static int vmdev_sim_split_publish(struct vmdev_sim *sim, u16 idx)
+{
+	__le16 used = cpu_to_le16(sim->vqs[idx].used);
+	int ret;
+
+	/* Used elements before the index that shows them (driver's rmb). */
+	smp_wmb();
+	ret = vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx),
+			     sim->vqs[idx].device +
+			     offsetof(struct vring_used, idx), &used,
+			     sizeof(used), true);
+	if (ret)
+		vmdev_sim_broken(sim, idx, "used index not mapped", ret);
+	return ret;
+}
+
 /**
  * vmdev_sim_vq_publish - make pushed buffers visible and decide to notify
  * @sim: the device, its lock held
@@ -587,27 +604,14 @@ static int vmdev_sim_packed_publish(struct vmdev_sim *sim, u16 idx)
 int vmdev_sim_vq_publish(struct vmdev_sim *sim, u16 idx)
 {
 	struct vmdev_sim_vq *vq = &sim->vqs[idx];
-	__le16 used = cpu_to_le16(vq->used);
 	bool packed = vmdev_sim_packed(sim);
 	u16 flags;
 	int ret;
 
-	if (packed) {
-		ret = vmdev_sim_packed_publish(sim, idx);
-		if (ret)
-			return ret;
-	} else {
-		/* Used elements before the index that shows them (driver's rmb). */
-		smp_wmb();
-		ret = vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx),
-				     vq->device +
-				     offsetof(struct vring_used, idx), &used,
-				     sizeof(used), true);
-		if (ret) {
-			vmdev_sim_broken(sim, idx, "used index not mapped", ret);
-			return ret;
-		}
-	}
+	ret = packed ? vmdev_sim_packed_publish(sim, idx) :
+		       vmdev_sim_split_publish(sim, idx);
+	if (ret)
+		return ret;
 	/*
 	 * The index (packed: the flags) before the driver's interrupt
 	 * suppression flag, paired with the driver's barrier between clearing

@@ -437,6 +437,24 @@ static int vmdev_next_used(struct vmdev *d, struct vmdev_vq *vq,
 	return *id < vq->num ? 1 : -EIO;
 }
 
+/*
+ * Make the chain @seg[0..n) available as buffer @id in either layout: split,
+ * descriptors @id on (their next fields as given) and @id in the available
+ * ring; packed, the next @n positions.
+ */
+static void vmdev_add_chain(struct vmdev *d, struct vmdev_vq *vq,
+			    const struct vring_desc *seg, unsigned int n,
+			    uint16_t id)
+{
+	if (d->packed) {
+		vmdev_packed_add(vq, seg, n, id);
+		return;
+	}
+	memcpy(&vq->desc[id], seg, n * sizeof(*seg));
+	vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = htole16(id);
+	vmdev_publish(vq);
+}
+
 int vmdev_post_raw(struct vmdev *d, unsigned int idx,
 		   const struct vring_desc *seg, unsigned int n, uint16_t id)
 {
@@ -448,13 +466,7 @@ int vmdev_post_raw(struct vmdev *d, unsigned int idx,
 	if (!n || n > vq->num || id >= vq->num ||
 	    (!d->packed && id + n > vq->num))
 		return -EINVAL;
-	if (d->packed) {
-		vmdev_packed_add(vq, seg, n, id);
-	} else {
-		memcpy(&vq->desc[id], seg, n * sizeof(*seg));
-		vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = htole16(id);
-		vmdev_publish(vq);
-	}
+	vmdev_add_chain(d, vq, seg, n, id);
 	return vmdev_kick(d, idx);
 }
 
@@ -817,13 +829,7 @@ int vmdev_send(struct vmdev *d, unsigned int pair, const void *frame,
 		seg[0].addr = htole64(vmdev_iova(d, buf));
 		seg[0].len = htole32(VMDEV_NET_HDR_LEN + len);
 	}
-	if (d->packed) {
-		vmdev_packed_add(vq, seg, nseg, head);
-	} else {
-		memcpy(&vq->desc[head], seg, nseg * sizeof(seg[0]));
-		vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = htole16(head);
-		vmdev_publish(vq);
-	}
+	vmdev_add_chain(d, vq, seg, nseg, head);
 	return kick ? vmdev_kick(d, idx) : 0;
 }
 
@@ -924,13 +930,7 @@ int vmdev_ctrl(struct vmdev *d, uint8_t class, uint8_t cmd, const void *data,
 	};
 	if (!len)
 		seg[1] = seg[--n];
-	if (d->packed) {
-		vmdev_packed_add(vq, seg, n, 0);
-	} else {
-		memcpy(vq->desc, seg, n * sizeof(seg[0]));
-		vq->avail->ring[vq->avail_idx++ & (vq->num - 1)] = 0;
-		vmdev_publish(vq);
-	}
+	vmdev_add_chain(d, vq, seg, n, 0);
 	vmdev_kick(d, d->cvq);
 
 	for (tries = 0; tries < 50; tries++) {

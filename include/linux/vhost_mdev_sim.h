@@ -132,6 +132,9 @@ struct vmdev_sim_used {
  *	starts at @peek_pos (lookups go on from the last one)
  * @peek_pos: packed, where it starts
  * @peek_wrap: packed, the wrap counter there
+ * @count_n: packed, available buffers counted from @last_avail on
+ * @count_pos: packed, the ring position after them
+ * @count_wrap: packed, the wrap counter there
  * @stage: packed, the used buffers pushed and not yet published: @num
  *	entries, allocated at DRIVER_OK
  * @staged: how many
@@ -154,6 +157,9 @@ struct vmdev_sim_vq {
 	u16 peek_nth;
 	u16 peek_pos;
 	bool peek_wrap;
+	u16 count_n;
+	u16 count_pos;
+	bool count_wrap;
 	struct vmdev_sim_used *stage;
 	u16 staged;
 	struct vhost_mdev_callback cb;

@@ -199,9 +199,10 @@ static int vmdev_sim_packed_chain(struct vmdev_sim *sim, u16 idx, u16 *pos,
 		/*
 		 * The head's flags first, then the rest: the driver writes
 		 * them last, after a wmb (and the other descriptors of the
-		 * chain before them).
+		 * chain before them). Stepping over a buffer reads only
+		 * flags.
 		 */
-		if (!n) {
+		if (!n || !chain) {
 			ret = vmdev_sim_read16(sim, idx, vq->desc + *pos *
 					       sizeof(desc) +
 					       offsetof(typeof(desc), flags),
@@ -210,18 +211,23 @@ static int vmdev_sim_packed_chain(struct vmdev_sim *sim, u16 idx, u16 *pos,
 				*why = "descriptor ring not mapped";
 				return ret;
 			}
-			if (!vmdev_sim_desc_avail(flags, *wrap))
-				return 0;
-			/* Pairs with the driver's wmb before the flags. */
-			smp_rmb();
+			if (!n) {
+				if (!vmdev_sim_desc_avail(flags, *wrap))
+					return 0;
+				/* Pairs with the driver's wmb before them. */
+				smp_rmb();
+			}
 		}
-		ret = vmdev_sim_copy(sim, asid, vq->desc + *pos * sizeof(desc),
-				     &desc, sizeof(desc), false);
-		if (ret) {
-			*why = "descriptor ring not mapped";
-			return ret;
+		if (chain) {
+			ret = vmdev_sim_copy(sim, asid,
+					     vq->desc + *pos * sizeof(desc),
+					     &desc, sizeof(desc), false);
+			if (ret) {
+				*why = "descriptor ring not mapped";
+				return ret;
+			}
+			flags = le16_to_cpu(desc.flags);
 		}
-		flags = le16_to_cpu(desc.flags);
 		if (!vmdev_sim_desc_avail(flags, *wrap)) {
 			*why = n ? "chain continues into a descriptor not available" :
 				   "available descriptor went away";
@@ -284,30 +290,43 @@ static int vmdev_sim_peek(struct vmdev_sim *sim, u16 idx, u16 nth,
 	return 0;
 }
 
-/* Packed ring: buffers available from the next one on, at most @num. */
+/* Packed ring: nothing counted from the next buffer to take on. */
+static void vmdev_sim_count_reset(struct vmdev_sim_vq *vq)
+{
+	vq->count_n = 0;
+	vq->count_pos = vq->last_avail;
+	vq->count_wrap = vq->avail_wrap;
+}
+
+/*
+ * Packed ring: buffers available from the next one on, at most @num. The
+ * count goes on from where the last one stopped: each buffer is counted
+ * once, whatever the number of passes that see it.
+ */
 static int vmdev_sim_packed_avail(struct vmdev_sim *sim, u16 idx)
 {
 	struct vmdev_sim_vq *vq = &sim->vqs[idx];
-	bool wrap = vq->avail_wrap;
-	u16 pos = vq->last_avail;
 	const char *why;
-	int n, ret;
+	int ret;
 
 	if (vq->used >= vq->num) {
 		vmdev_sim_broken(sim, idx, "used position out of the ring",
 				 -EIO);
 		return -EIO;
 	}
-	for (n = 0; n < vq->num; n++) {
-		ret = vmdev_sim_packed_chain(sim, idx, &pos, &wrap, NULL, &why);
+	while (vq->count_n < vq->num) {
+		ret = vmdev_sim_packed_chain(sim, idx, &vq->count_pos,
+					     &vq->count_wrap, NULL, &why);
 		if (ret < 0) {
+			vmdev_sim_count_reset(vq);
 			vmdev_sim_broken(sim, idx, why, ret);
 			return ret;
 		}
 		if (!ret)
 			break;
+		vq->count_n++;
 	}
-	return n;
+	return vq->count_n;
 }
 
 /**
@@ -448,6 +467,10 @@ void vmdev_sim_vq_take(struct vmdev_sim *sim, u16 idx, u16 n)
 	vq->last_avail = vq->peek_pos;
 	vq->avail_wrap = vq->peek_wrap;
 	vmdev_sim_peek_reset(vq);
+	if (n <= vq->count_n)
+		vq->count_n -= n;
+	else
+		vmdev_sim_count_reset(vq);
 }
 EXPORT_SYMBOL_GPL(vmdev_sim_vq_take);
 
@@ -918,6 +941,7 @@ static int vmdev_sim_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 		vq->used = vq->last_avail;
 		vq->used_wrap = vq->avail_wrap;
 		vmdev_sim_peek_reset(vq);
+		vmdev_sim_count_reset(vq);
 		return 0;
 	}
 	vq->last_avail = state;
@@ -1070,6 +1094,7 @@ static void vmdev_sim_clear(struct vmdev_sim *sim)
 		sim->vqs[i].avail_wrap = true;
 		sim->vqs[i].used_wrap = true;
 		sim->vqs[i].peek_wrap = true;
+		sim->vqs[i].count_wrap = true;
 	}
 	kvfree(sim->stage);
 	sim->stage = NULL;

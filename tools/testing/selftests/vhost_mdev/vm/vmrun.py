@@ -368,6 +368,7 @@ class Run:
         self.files = []
         self.cur = None
         self.reasons = []
+        self.retried = []
         self.init_seen = False
         self.done = False
         self.kmemleak = None
@@ -465,6 +466,10 @@ class Run:
             else:
                 log("kmemleak: no leaks reported")
             self.kmemleak = None
+        elif what == "l2-triple-fault":
+            # vmdev_scenario() runs a scenario once more after it.
+            self.retried.append("%s: %s" % (self.cur.name if self.cur else
+                                             "init", " ".join(words[1:])))
         elif what == "expect-qemu":
             # A test causes this QEMU message on purpose (a DMA fault).
             self.expected_qemu.append(re.compile(" ".join(words[1:])))
@@ -739,6 +744,7 @@ def run_vm(args, conf, why):
         run, qerr, rc, timed_out = boot(args, image, args.workdir, 1)
         run.files = [f for f in first.files if f is not first.cur] + run.files
         run.reasons = first.reasons + run.reasons
+        run.retried = first.retried + run.retried
         qerr = first_err + qerr
 
     reasons = list(run.reasons)
@@ -787,6 +793,8 @@ def run_vm(args, conf, why):
             print("vmrun: FAILED %s: %s" % (t.name, f))
     for r in reasons:
         print("vmrun: FAIL: " + r)
+    for r in run.retried:
+        print("vmrun: an L2 guest triple-faulted in %s; run once more" % r)
     log("run took %.0f s" % run.elapsed())
     print("%d passed, %d failed, %d skipped" % (passed, failed, skipped),
           flush=True)

@@ -34,6 +34,7 @@ fail() {
 
 # Undo what the scenario set up, whatever the way out.
 l2_cleanup() {
+	l2_exits_report
 	for p in $l2_pids; do
 		kill "$p" 2>/dev/null
 	done
@@ -137,6 +138,7 @@ svq_features() {
 kvm_ready() {
 	modprobe kvm_amd || fail "modprobe kvm_amd"
 	[ -c /dev/kvm ] || fail "no /dev/kvm"
+	l2_exits_start
 	pidof kvmhold > /dev/null && return
 	setsid kvmhold > /tmp/kvmhold.out 2>&1 < /dev/null &
 	for n in $(seq 50); do
@@ -150,6 +152,40 @@ kvm_ready() {
 vq_kicks() {
 	sed -n "s/^$2 \([0-9]*\) .*/\1/p" \
 		"/sys/kernel/debug/vhost_mdev/$(basename "$1")/vqs"
+}
+
+# Every exit of an L2 vCPU to L1's KVM, in a trace instance of its own
+# whose small ring keeps the last ones, for l2_exits_report.
+L2_EXITS=$TRACE/instances/l2_exits
+l2_exits_start() {
+	mount -t tracefs tracefs $TRACE 2>/dev/null
+	[ -d $L2_EXITS ] || mkdir $L2_EXITS 2>/dev/null || return 0
+	echo 64 > $L2_EXITS/buffer_size_kb
+	echo 1 > $L2_EXITS/events/kvm/kvm_exit/enable
+	echo > $L2_EXITS/trace
+}
+
+# Whether an L2 guest died of a triple fault: its vCPU's last exit was a
+# shutdown (SVM exit 0x7f), after which QEMU (-no-reboot) exits 0 without a
+# word from the guest. Shows that vCPU's exits before it; RESULT
+# l2_shutdown_exits counts them (the selftests run a scenario once more
+# when it is not 0: vmdev_scenario()).
+l2_exits_report() {
+	[ -r $L2_EXITS/trace ] || return 0
+	echo 0 > $L2_EXITS/tracing_on
+	n=$(grep -c 'kvm_exit: .* reason shutdown ' $L2_EXITS/trace)
+	if [ "$n" -gt 0 ]; then
+		say "an L2 vCPU ended in a shutdown exit (a triple fault); its last exits:"
+		awk '{ if (match($0, /-[0-9]+ +\[/)) {
+			t = substr($0, RSTART + 1, RLENGTH - 1); sub(/ +\[/, "", t)
+			k[t] = (k[t] == "" ? "" : k[t] "\n") $0
+			if (split(k[t], a, "\n") > 16) sub(/^[^\n]*\n/, "", k[t])
+			if ($0 ~ / reason shutdown /) { print k[t]; exit }
+		} }' $L2_EXITS/trace | sed 's/^ */    /'
+	fi
+	result "l2_shutdown_exits=$n"
+	echo 0 > $L2_EXITS/events/kvm/kvm_exit/enable
+	rmdir $L2_EXITS 2>/dev/null
 }
 
 # Count KVM's irqfd_wakeup (every interrupt injected through an irqfd).

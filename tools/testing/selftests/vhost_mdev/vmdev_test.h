@@ -631,9 +631,9 @@ static inline long vmdev_result_num(const char *out, const char *key)
 
 /*
  * vmdev_scenario_once(), once more when an L2 guest died of a triple fault
- * (RESULT l2_shutdown_exits, vm/l2/l2lib.sh): nested KVM on TCG now and
- * then kills an L2 guest that way, whatever its devices. Never twice: a
- * second one is the result. The runner lists each such run at the end.
+ * (RESULT l2_shutdown_exits, vm/l2/l2lib.sh), as nested SVM on TCG now and
+ * then makes one die. Never twice: a second one is the result. The runner
+ * lists each such run before its summary.
  */
 static inline int vmdev_scenario(const char *script, const char *args,
 				 char *out, size_t len)

@@ -47,13 +47,29 @@ l2_cleanup() {
 	done
 	for b in $l2_bdfs; do
 		[ -e "/sys/bus/pci/devices/$b/driver" ] &&
-			echo "$b" > "/sys/bus/pci/devices/$b/driver/unbind"
+			sysfs_write "$b" "/sys/bus/pci/devices/$b/driver/unbind"
 		[ -e "/sys/bus/pci/devices/$b" ] || continue
 		echo > "/sys/bus/pci/devices/$b/driver_override"
-		echo "$b" > /sys/bus/pci/drivers_probe
+		sysfs_write "$b" /sys/bus/pci/drivers_probe
 	done
 }
 trap l2_cleanup EXIT
+
+# Write $1 to sysfs file $2, waiting 30 s at most: a driver's remove or
+# probe that does not return (virtio-net's probe spins until the device
+# answers its control queue) is shown with the writer's kernel stack, as
+# RESULT error=, instead of holding the scenario until the test's timeout.
+sysfs_write() {
+	echo "$1" 2> /dev/null > "$2" &
+	w=$!
+	for n in $(seq 300); do
+		kill -0 $w 2>/dev/null || return 0
+		sleep 0.1
+	done
+	say "writing $1 to $2 does not return; the writer's kernel stack:"
+	sed 's/^/    /' /proc/$w/stack
+	result "error=writing $1 to $2 does not return"
+}
 
 # The function behind root port $1, when it is there ("" when unplugged).
 port_fn() {

@@ -11,8 +11,9 @@
 #                         one file, ARGS=<harness args>, KEEP=1 for a shell,
 #                         QEMU_ARGS=, TRIM="svq mq dpdk migration libvirt bench"
 #                         to leave out those long groups, "pci-mq" for the
-#                         PCI multiqueue guests only, "pci-packed" for the
-#                         PCI guests with packed rings: they report skips)
+#                         PCI multiqueue guests only, "packed" for the
+#                         guests with packed rings, "pci-packed" for those
+#                         on the PCI function only: they report skips)
 #   make check KERNEL=debug   the same on the debug kernel flavour
 #   make demo             the main job (see README.md); SIM=1 on the simulator;
 #                         MIGRATE=1 then a live migration (simulator)

@@ -68,6 +68,8 @@ FIXTURE_SETUP(l2)
 
 	if (variant->svq && vmdev_trimmed("svq"))
 		SKIP(return, VMDEV_TRIMMED, "svq");
+	if (variant->packed && vmdev_trimmed("packed"))
+		SKIP(return, VMDEV_TRIMMED, "packed");
 	if (variant->packed && !variant->sim && vmdev_trimmed("pci-packed"))
 		SKIP(return, VMDEV_TRIMMED, "pci-packed");
 	if (access(SCRIPT, X_OK) || access("/usr/bin/qemu-system-x86_64", X_OK))

@@ -283,6 +283,20 @@ int vhost_mdev_memlock_check(unsigned long npages,
 }
 
 /*
+ * How many of @pages[0..@n) follow @pages[0] physically: one comparison a
+ * page (a 1 GiB map is 262,144 of them, each pinned page looked at once).
+ */
+static long vhost_mdev_run_length(struct page **pages, long n)
+{
+	long i;
+
+	for (i = 1; i < n; i++)
+		if (pages[i] != nth_page(pages[0], i))
+			break;
+	return i;
+}
+
+/*
  * Pin @npages user pages at @uaddr and hand every physically contiguous run
  * to @add, in IOVA order from @iova. On error, what was pinned and not
  * handed over is unpinned; undoing what @add took is the caller's job.
@@ -295,7 +309,7 @@ int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
 	unsigned int gup = FOLL_LONGTERM;
 	unsigned long run_pfn = 0, run_len = 0, pfn;
 	struct page **pages;
-	long got, i;
+	long got, i, len;
 	u64 start;
 	int ret = 0;
 
@@ -317,10 +331,11 @@ int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
 			ret = got ?: -EFAULT;
 			break;
 		}
-		for (i = 0; i < got; i++) {
+		for (i = 0; i < got; i += len) {
+			len = vhost_mdev_run_length(&pages[i], got - i);
 			pfn = page_to_pfn(pages[i]);
 			if (run_len && pfn == run_pfn + run_len) {
-				run_len++;
+				run_len += len;
 				continue;
 			}
 			if (run_len) {
@@ -333,7 +348,7 @@ int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
 				iova += PFN_PHYS(run_len);
 			}
 			run_pfn = pfn;
-			run_len = 1;
+			run_len = len;
 		}
 		if (ret)
 			break;

@@ -779,6 +779,20 @@ int vmdev_kick(struct vmdev *d, unsigned int idx)
 	struct vmdev_vq *vq = &d->vqs[idx];
 	uint64_t one = 1;
 
+	/*
+	 * Split ring: the available index before the device's flags, paired
+	 * with the device's barrier between its flags and its reading the
+	 * index again; VRING_USED_F_NO_NOTIFY: it will look without a kick.
+	 */
+	if (!d->packed && vq->used) {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (le16toh(__atomic_load_n(&vq->used->flags,
+					    __ATOMIC_RELAXED)) &
+		    VRING_USED_F_NO_NOTIFY) {
+			vq->kicks_skipped++;
+			return 0;
+		}
+	}
 	vq->kicks++;
 	if (vq->doorbell) {
 		/* virtio-pci: the queue's index, 16 bits, to its doorbell. */

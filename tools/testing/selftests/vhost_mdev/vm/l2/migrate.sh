@@ -356,8 +356,16 @@ if [ $cancel = 1 ]; then
 	say "   after: $after"
 	run_state=$(l2_qmp "$src" query-status | sed -n 's/.*"status": *"\([a-z-]*\)".*/\1/p')
 	l2_end "$dst" 10 > /dev/null
-	got=$(tick_value "$src" udp_got)
+	got=$(tick_value "$src" udp_got) tick=$(tick_value "$src" tick)
 	wait_above "$src" udp_got 20 "${got:-0}" && flowing=1 || flowing=0
+	if [ $flowing = 0 ]; then
+		# Whether the guest runs at all (its ticks) or only receives
+		# nothing, where its vCPU and QEMU's threads are, our devices.
+		say "   no datagram in 20 s: tick $tick then $(tick_value "$src" tick), udp_got $got"
+		l2_stuck "$src" "$src_node" "$Z"
+		show_console "$src"
+		say "   the peer: $(tail -n 2 /tmp/netpeer.out | tr '\n' ' ')"
+	fi
 	result "cancel_status=$st cancel_run_state=$run_state cancel_flowing=$flowing"
 	result "log_during=$(echo "$during" | grep -c 'log_all 1') log_after_off=$(echo "$after" | grep -c 'log_all 0 base 0x0 ')"
 fi

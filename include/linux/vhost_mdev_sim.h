@@ -142,6 +142,9 @@ struct vmdev_sim_used {
  * @notify: buffers were used during this pass
  * @no_interrupt: the driver's VRING_AVAIL_F_NO_INTERRUPT (packed,
  *	VRING_PACKED_EVENT_FLAG_DISABLE), as last read
+ * @kicks_off: split, the used ring's flags say VRING_USED_F_NO_NOTIFY: a
+ *	pass runs or is queued
+ * @avail_seen: split, the available index read just after they said so
  */
 struct vmdev_sim_vq {
 	u64 desc;
@@ -165,6 +168,8 @@ struct vmdev_sim_vq {
 	struct vhost_mdev_callback cb;
 	bool notify;
 	bool no_interrupt;
+	bool kicks_off;
+	u16 avail_seen;
 };
 
 /**

@@ -11,6 +11,7 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/rwsem.h>
+#include <linux/scatterlist.h>
 #include <linux/spinlock.h>
 #include <linux/vhost.h>
 #include <linux/vhost_iotlb.h>
@@ -66,6 +67,29 @@ struct vhost_mdev_vq {
 	struct irq_bypass_producer producer;
 	bool producer_on;
 };
+
+/**
+ * struct vhost_mdev_iommu_queue - runs waiting to go into the IOMMU together
+ * @sg: %VHOST_MDEV_IOMMU_SGS entries, one per mapping to come
+ * @n: entries in use
+ * @iova: where the first maps; each next one maps right after it
+ * @size: the bytes they map
+ * @perm: their permission
+ *
+ * One iommu_map_sg() maps them all and syncs the IOMMU once: with an IOMMU
+ * in caching mode (an emulated one), each sync is a trip to the hypervisor.
+ * Empty whenever &vhost_mdev_core.lock is not held. Protected by
+ * &vhost_mdev_core.lock.
+ */
+struct vhost_mdev_iommu_queue {
+	struct scatterlist *sg;
+	unsigned int n;
+	u64 iova;
+	u64 size;
+	u32 perm;
+};
+
+#define VHOST_MDEV_IOMMU_SGS	(PAGE_SIZE / sizeof(struct scatterlist))
 
 /**
  * struct vhost_mdev_batch - IOTLB messages between BATCH_BEGIN and BATCH_END
@@ -130,8 +154,11 @@ struct vhost_mdev_log {
  * @pin_ns: the time those calls took (debugfs): the floor of a map's time
  * @range: the IOVA window
  * @domain: the paging domain of a %VHOST_MDEV_DMA_PLATFORM device
- * @iommu: what is mapped in @domain, one entry per iommu_map(), each
- *	unmapped whole; together they map what @iotlb[0] maps
+ * @iommu: what is mapped in @domain, one entry per range one __iommu_map()
+ *	mapped, each unmapped whole; together they map what @iotlb[0] maps
+ * @iommu_queue: what is about to be mapped in @domain
+ * @iommu_maps: iommu_map_sg() calls, each one IOMMU sync, since the device
+ *	was opened (debugfs)
  * @iotlb_lock: writers hold it with @lock held to change any @iotlb, readers
  *	are parents translating IOVAs (vhost_mdev_iotlb_lock())
  * @iotlb: the mappings of each address space; an entry maps a physically
@@ -173,6 +200,8 @@ struct vhost_mdev_core {
 	struct vhost_mdev_iova_range range;
 	struct iommu_domain *domain;
 	struct vhost_iotlb iommu;
+	struct vhost_mdev_iommu_queue iommu_queue;
+	u64 iommu_maps;
 	rwlock_t iotlb_lock;
 	struct vhost_iotlb *iotlb;
 	u64 pinned;
@@ -230,6 +259,7 @@ int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
 		   void *arg);
 int vhost_mdev_add_live(struct vhost_mdev_device *vdev, void *arg, u64 iova,
 			phys_addr_t pa, u64 size, u32 perm);
+int vhost_mdev_iommu_flush(struct vhost_mdev_core *core);
 int vhost_mdev_add_staged(struct vhost_mdev_device *vdev, void *arg, u64 iova,
 			  phys_addr_t pa, u64 size, u32 perm);
 void vhost_mdev_unpin(struct vhost_mdev_device *vdev, phys_addr_t pa,

@@ -12,9 +12,11 @@
  * IOTLB.
  *
  * The IOMMU's mappings are kept apart from the address space, in
- * &vhost_mdev_core.iommu: each is one iommu_map() of a physically contiguous
- * range (the IOMMU picks the largest page sizes it allows), and is unmapped
- * whole, never in part, as an IOMMU unmaps a large page whole. When a table
+ * &vhost_mdev_core.iommu: each maps a physically contiguous range in one go
+ * (the IOMMU picks the largest page sizes it allows), and is unmapped
+ * whole, never in part, as an IOMMU unmaps a large page whole. The ranges
+ * of one update are queued and mapped with one iommu_map_sg(): one IOMMU
+ * sync, not one per range. When a table
  * replaces another, a mapping whose every page the new table maps the same
  * way stays, however differently the new table cuts its entries: a device
  * using memory that a remap does not change never faults in the middle.
@@ -58,21 +60,92 @@ static void vhost_mdev_account(struct vhost_mdev_device *vdev, long npages)
 	vdev->core->pinned += npages;
 }
 
-/* Map [@iova, @iova + @size) to @pa in the IOMMU, as one mapping. */
-static int vhost_mdev_iommu_map(struct vhost_mdev_core *core, u64 iova,
-				phys_addr_t pa, u64 size, u32 perm)
+/*
+ * Map what is queued with one iommu_map_sg(), which syncs the IOMMU once for
+ * all of it; each entry becomes one mapping of &vhost_mdev_core.iommu. On
+ * failure nothing queued is mapped. The queue is empty after either.
+ */
+int vhost_mdev_iommu_flush(struct vhost_mdev_core *core)
 {
+	struct vhost_mdev_iommu_queue *q = &core->iommu_queue;
+	struct scatterlist *sg;
+	u64 iova = q->iova;
+	ssize_t mapped;
+	unsigned int i;
+	int ret = 0;
+
+	if (!q->n)
+		return 0;
+	core->iommu_maps++;
+	mapped = iommu_map_sg(core->domain, q->iova, q->sg, q->n,
+			      vhost_mdev_iommu_prot(q->perm),
+			      GFP_KERNEL_ACCOUNT);
+	if (mapped < 0) {
+		ret = mapped;
+		goto out;
+	}
+	for_each_sg(q->sg, sg, q->n, i) {
+		ret = vhost_iotlb_add_range(&core->iommu, iova,
+					    iova + sg->length - 1, sg_phys(sg),
+					    q->perm);
+		if (ret) {
+			iommu_unmap(core->domain, q->iova, mapped);
+			vhost_iotlb_del_range(&core->iommu, q->iova,
+					      q->iova + q->size - 1);
+			break;
+		}
+		iova += sg->length;
+	}
+out:
+	q->n = 0;
+	return ret;
+}
+
+/*
+ * Queue [@iova, @iova + @size) -> @pa for the IOMMU, flushing what is queued
+ * first if it cannot go with it. iommu_map_sg() maps physically contiguous
+ * entries as one range, so a piece physically contiguous with the last one
+ * extends it (up to %SZ_1G: an entry's length has 32 bits) or waits for the
+ * next flush: one range, one mapping, unmapped whole.
+ */
+static int vhost_mdev_iommu_enqueue(struct vhost_mdev_core *core, u64 iova,
+				    phys_addr_t pa, u64 size, u32 perm)
+{
+	struct vhost_mdev_iommu_queue *q = &core->iommu_queue;
+	struct scatterlist *last;
+	bool follows;
+	u64 len;
 	int ret;
 
-	ret = iommu_map(core->domain, iova, pa, size,
-			vhost_mdev_iommu_prot(perm), GFP_KERNEL_ACCOUNT);
-	if (ret)
-		return ret;
-	ret = vhost_iotlb_add_range(&core->iommu, iova, iova + size - 1, pa,
-				    perm);
-	if (ret)
-		iommu_unmap(core->domain, iova, size);
-	return ret;
+	while (size) {
+		last = q->n ? &q->sg[q->n - 1] : NULL;
+		follows = last && q->iova + q->size == iova && q->perm == perm;
+		if (follows && sg_phys(last) + last->length == pa &&
+		    last->length < SZ_1G) {
+			len = min_t(u64, size, SZ_1G - last->length);
+			last->length += len;
+		} else {
+			if (last && (!follows || q->n == VHOST_MDEV_IOMMU_SGS ||
+				     sg_phys(last) + last->length == pa)) {
+				ret = vhost_mdev_iommu_flush(core);
+				if (ret)
+					return ret;
+			}
+			if (!q->n) {
+				q->iova = iova;
+				q->size = 0;
+				q->perm = perm;
+			}
+			len = min_t(u64, size, SZ_1G);
+			sg_set_page(&q->sg[q->n++], pfn_to_page(PHYS_PFN(pa)),
+				    len, 0);
+		}
+		q->size += len;
+		iova += len;
+		pa += len;
+		size -= len;
+	}
+	return 0;
 }
 
 /*
@@ -131,9 +204,9 @@ static int vhost_mdev_iommu_fill_entry(struct vhost_mdev_core *core,
 		m = vhost_iotlb_itree_first(&core->iommu, start, e->last);
 		if (!m || m->start > start) {
 			last = m ? m->start - 1 : e->last;
-			ret = vhost_mdev_iommu_map(core, start,
-						   e->addr + (start - e->start),
-						   last - start + 1, e->perm);
+			ret = vhost_mdev_iommu_enqueue(core, start,
+						       e->addr + (start - e->start),
+						       last - start + 1, e->perm);
 			if (ret)
 				return ret;
 		}
@@ -159,13 +232,13 @@ static int vhost_mdev_iommu_fill(struct vhost_mdev_core *core,
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return vhost_mdev_iommu_flush(core);
 }
 
 /*
  * Make the IOMMU map what @table maps: unmap each mapping @table does not
  * keep whole, then map what is missing. A mapping whose every page @table
- * maps the same way is never unmapped. On failure (-errno of iommu_map())
+ * maps the same way is never unmapped. On failure (-errno of iommu_map_sg())
  * the IOMMU maps a part of @table, and nothing else.
  */
 static int vhost_mdev_iommu_sync(struct vhost_mdev_core *core,
@@ -210,6 +283,20 @@ int vhost_mdev_memlock_check(unsigned long npages,
 }
 
 /*
+ * How many of @pages[0..@n) follow @pages[0] physically: one comparison a
+ * page (a 1 GiB map is 262,144 of them, each pinned page looked at once).
+ */
+static long vhost_mdev_run_length(struct page **pages, long n)
+{
+	long i;
+
+	for (i = 1; i < n; i++)
+		if (pages[i] != nth_page(pages[0], i))
+			break;
+	return i;
+}
+
+/*
  * Pin @npages user pages at @uaddr and hand every physically contiguous run
  * to @add, in IOVA order from @iova. On error, what was pinned and not
  * handed over is unpinned; undoing what @add took is the caller's job.
@@ -222,7 +309,7 @@ int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
 	unsigned int gup = FOLL_LONGTERM;
 	unsigned long run_pfn = 0, run_len = 0, pfn;
 	struct page **pages;
-	long got, i;
+	long got, i, len;
 	u64 start;
 	int ret = 0;
 
@@ -244,10 +331,11 @@ int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
 			ret = got ?: -EFAULT;
 			break;
 		}
-		for (i = 0; i < got; i++) {
+		for (i = 0; i < got; i += len) {
+			len = vhost_mdev_run_length(&pages[i], got - i);
 			pfn = page_to_pfn(pages[i]);
 			if (run_len && pfn == run_pfn + run_len) {
-				run_len++;
+				run_len += len;
 				continue;
 			}
 			if (run_len) {
@@ -260,7 +348,7 @@ int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
 				iova += PFN_PHYS(run_len);
 			}
 			run_pfn = pfn;
-			run_len = 1;
+			run_len = len;
 		}
 		if (ret)
 			break;
@@ -280,7 +368,12 @@ int vhost_mdev_pin(struct vhost_mdev_device *vdev, u64 iova, u64 uaddr,
 	return ret;
 }
 
-/* Add a run to a live address space: into the IOMMU, then the IOTLB. */
+/*
+ * Add a run to a live address space: into the IOTLB, then queued for the
+ * IOMMU, which maps it at the latest when the caller calls
+ * vhost_mdev_iommu_flush(). A device may only fault on an IOVA it was not
+ * told about yet; the IOMMU never maps a page that is not pinned.
+ */
 int vhost_mdev_add_live(struct vhost_mdev_device *vdev, void *arg,
 			u64 iova, phys_addr_t pa, u64 size, u32 perm)
 {
@@ -288,19 +381,22 @@ int vhost_mdev_add_live(struct vhost_mdev_device *vdev, void *arg,
 	struct vhost_iotlb *iotlb = arg;
 	int ret;
 
-	if (core->domain) {
-		ret = vhost_mdev_iommu_map(core, iova, pa, size, perm);
-		if (ret)
-			return ret;
-	}
-
 	write_lock(&core->iotlb_lock);
 	ret = vhost_iotlb_add_range(iotlb, iova, iova + size - 1, pa, perm);
 	write_unlock(&core->iotlb_lock);
-	if (ret) {
-		if (core->domain)
-			vhost_mdev_iommu_unmap(core, iova, iova + size - 1);
+	if (ret)
 		return ret;
+
+	if (core->domain) {
+		ret = vhost_mdev_iommu_enqueue(core, iova, pa, size, perm);
+		if (ret) {
+			/* What of the run a flush mapped; nothing is queued. */
+			vhost_mdev_iommu_unmap(core, iova, iova + size - 1);
+			write_lock(&core->iotlb_lock);
+			vhost_iotlb_del_range(iotlb, iova, iova + size - 1);
+			write_unlock(&core->iotlb_lock);
+			return ret;
+		}
 	}
 
 	vhost_mdev_account(vdev, PFN_DOWN(size));
@@ -620,6 +716,16 @@ static int vhost_mdev_domain_init(struct vhost_mdev_device *vdev)
 		return ret;
 	}
 
+	core->iommu_queue.sg = kmalloc_array(VHOST_MDEV_IOMMU_SGS,
+					     sizeof(struct scatterlist),
+					     GFP_KERNEL);
+	if (!core->iommu_queue.sg) {
+		iommu_detach_device(domain, dma_dev);
+		iommu_domain_free(domain);
+		return -ENOMEM;
+	}
+	sg_init_table(core->iommu_queue.sg, VHOST_MDEV_IOMMU_SGS);
+
 	core->domain = domain;
 	if (domain->geometry.force_aperture) {
 		core->range.first = domain->geometry.aperture_start;
@@ -659,6 +765,9 @@ void vhost_mdev_dma_exit(struct vhost_mdev_device *vdev)
 
 	if (!core->domain)
 		return;
+	WARN_ON_ONCE(core->iommu_queue.n);
+	kfree(core->iommu_queue.sg);
+	core->iommu_queue.sg = NULL;
 	iommu_detach_device(core->domain, vdev->dma_dev);
 	iommu_domain_free(core->domain);
 	core->domain = NULL;

@@ -73,8 +73,8 @@ static int vhost_mdev_iotlb_update(struct vhost_mdev_device *vdev, u32 asid,
 	struct vhost_mdev_core *core = vdev->core;
 	struct vhost_mdev_batch *b = &core->batch;
 	unsigned long npages;
+	int ret, flushed;
 	u64 last;
-	int ret;
 
 	ret = vhost_mdev_range_valid(core, msg->iova, msg->size, msg->uaddr,
 				     &last);
@@ -101,6 +101,9 @@ static int vhost_mdev_iotlb_update(struct vhost_mdev_device *vdev, u32 asid,
 	}
 	ret = vhost_mdev_pin(vdev, msg->iova, msg->uaddr, npages, msg->perm,
 			     vhost_mdev_add_live, &core->iotlb[asid]);
+	/* Even after a failure: what is mapped, unmap_range() finds. */
+	flushed = vhost_mdev_iommu_flush(core);
+	ret = ret ?: flushed;
 	if (ret)
 		vhost_mdev_unmap_range(vdev, asid, msg->iova, last);
 	return ret;

@@ -317,6 +317,25 @@ static int vhost_mdev_mappings_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vhost_mdev_mappings);
 
+/*
+ * What the device's IOMMU domain maps, one line per mapping (none without a
+ * domain), after the iommu_map_sg() calls since the device was opened.
+ */
+static int vhost_mdev_iommu_show(struct seq_file *s, void *unused)
+{
+	struct vhost_mdev_core *core = ((struct vhost_mdev_device *)s->private)->core;
+	struct vhost_iotlb_map *map;
+
+	mutex_lock(&core->lock);
+	seq_printf(s, "maps %llu\niova size perm\n", core->iommu_maps);
+	list_for_each_entry(map, &core->iommu.list, link)
+		seq_printf(s, "%#llx %#llx %u\n", map->start, map->size,
+			   map->perm);
+	mutex_unlock(&core->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vhost_mdev_iommu);
+
 /* Ask the parent once for each doorbell: they must not move. */
 static int vhost_mdev_get_doorbells(struct vhost_mdev_device *vdev)
 {
@@ -382,6 +401,8 @@ static int vhost_mdev_register(struct vhost_mdev_device *vdev)
 			    &vhost_mdev_iotlb_msgs_fops);
 	debugfs_create_file("pins", 0444, core->debugfs, vdev,
 			    &vhost_mdev_pins_fops);
+	debugfs_create_file("iommu", 0444, core->debugfs, vdev,
+			    &vhost_mdev_iommu_fops);
 	debugfs_create_file("features", 0444, core->debugfs, vdev,
 			    &vhost_mdev_features_fops);
 	vhost_mdev_log_debugfs(vdev);

@@ -889,6 +889,7 @@ static int vhost_mdev_open(struct inode *inode, struct file *filp)
 		memset(core->iotlb_msgs, 0, sizeof(core->iotlb_msgs));
 		core->pin_pages = 0;
 		core->pin_ns = 0;
+		core->iommu_maps = 0;
 		core->opened = true;
 		core->mapping = filp->f_mapping;
 		get_device(&vdev->dev);

@@ -758,6 +758,91 @@ static void vmdev_sim_notify(struct vmdev_sim *sim)
 	sim->config_changed = false;
 }
 
+/* Write the used ring's flags of split queue @idx; -errno if not mapped. */
+static int vmdev_sim_used_flags(struct vmdev_sim *sim, u16 idx, u16 flags)
+{
+	__le16 le = cpu_to_le16(flags);
+
+	return vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx),
+			      sim->vqs[idx].device +
+			      offsetof(struct vring_used, flags), &le,
+			      sizeof(le), true);
+}
+
+/*
+ * At the start of a pass: tell the driver of each usable split queue (of
+ * the first %BITS_PER_LONG) that it need not kick (VRING_USED_F_NO_NOTIFY),
+ * then note its available index.
+ */
+static void vmdev_sim_kicks_off(struct vmdev_sim *sim)
+{
+	u32 i, n = min_t(u32, sim->vdev.nvqs, BITS_PER_LONG);
+	struct vmdev_sim_vq *vq;
+
+	if (vmdev_sim_packed(sim))
+		return;
+	for (i = 0; i < n; i++) {
+		vq = &sim->vqs[i];
+		if (!vq->kicks_off && vmdev_sim_vq_usable(vq))
+			vq->kicks_off = !vmdev_sim_used_flags(sim, i,
+						VRING_USED_F_NO_NOTIFY);
+	}
+	/* The flags before the index, paired with the driver's barrier. */
+	smp_mb();
+	for (i = 0; i < n; i++) {
+		vq = &sim->vqs[i];
+		if (vq->kicks_off)
+			vmdev_sim_read16(sim, i, vq->driver +
+					 offsetof(struct vring_avail, idx),
+					 &vq->avail_seen);
+	}
+}
+
+/* Let the driver of split queue @idx kick again. */
+static void vmdev_sim_kicks_on_vq(struct vmdev_sim *sim, u16 idx)
+{
+	if (!sim->vqs[idx].kicks_off)
+		return;
+	vmdev_sim_used_flags(sim, idx, 0);
+	sim->vqs[idx].kicks_off = false;
+}
+
+/*
+ * At the end of a pass that left no work: kicks on again. Then, after a
+ * full barrier (paired with the driver's between its available index and
+ * reading our flags), true if a queue's available index moved since the
+ * pass began: the driver may have added buffers without a kick. An index
+ * that cannot be read does not count (the pass that reads it breaks the
+ * device), so an unmapped ring never keeps the worker busy.
+ */
+static bool vmdev_sim_kicks_on(struct vmdev_sim *sim)
+{
+	unsigned long was_off = 0;
+	struct vmdev_sim_vq *vq;
+	bool more = false;
+	u16 avail;
+	u32 i;
+
+	for (i = 0; i < min_t(u32, sim->vdev.nvqs, BITS_PER_LONG); i++) {
+		if (!sim->vqs[i].kicks_off)
+			continue;
+		__set_bit(i, &was_off);
+		vmdev_sim_kicks_on_vq(sim, i);
+	}
+	if (!was_off)
+		return false;
+	/* The flags before the indexes, paired with the driver's barrier. */
+	smp_mb();
+	for_each_set_bit(i, &was_off, BITS_PER_LONG) {
+		vq = &sim->vqs[i];
+		if (!vmdev_sim_read16(sim, i, vq->driver +
+				      offsetof(struct vring_avail, idx), &avail) &&
+		    avail != vq->avail_seen)
+			more = true;
+	}
+	return more;
+}
+
 /*
  * One bounded pass. A crossed-over device works with its peer, both locked
  * (in the order of the driver-API doc's Locking section). A device that
@@ -766,8 +851,16 @@ static void vmdev_sim_notify(struct vmdev_sim *sim)
  * both run.
  *
  * No wake-up is lost: work the device can do always has a pass queued.
- * The device never suppresses kicks (the used ring's flags stay 0, no event
- * index is offered), so the driver kicks for every buffer it adds, and:
+ * No event index is offered; on a packed ring the device never suppresses
+ * kicks, so the driver kicks for every buffer it adds. On a split ring a
+ * pass sets VRING_USED_F_NO_NOTIFY on the device's usable queues while it
+ * runs (vmdev_sim_kicks_off()) and clears it when it ends with no work
+ * left; then, after a full barrier, it reads each available index again
+ * and queues another pass if one moved since it began
+ * (vmdev_sim_kicks_on()): a driver adds a buffer, then a barrier, then
+ * reads our flags, so it kicks or we see its buffer. Suspend and
+ * VHOST_GET_VRING_BASE clear the flag (a driver never waits on a device
+ * that stopped looking). Besides:
  *
  * - A kick queues this work. The workqueue clears PENDING, with a full
  *   barrier, before it calls us; so a kick during a pass queues another,
@@ -810,9 +903,12 @@ static void vmdev_sim_work(struct work_struct *work)
 		mutex_lock_nested(&second->lock, SINGLE_DEPTH_NESTING);
 
 	if (vmdev_sim_can_run(sim)) {
+		vmdev_sim_kicks_off(sim);
 		more = sim->type->process(sim, peer && vmdev_sim_can_run(peer) ?
 					       peer : NULL);
 		sim->stats.passes++;
+		if (!more && vmdev_sim_can_run(sim))
+			more = vmdev_sim_kicks_on(sim);
 	}
 	vmdev_sim_notify(sim);
 	if (second)
@@ -969,6 +1065,7 @@ static void vmdev_sim_stop_vq(struct vhost_mdev_device *vdev, u16 idx)
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
 	guard(mutex)(&sim->lock);
+	vmdev_sim_kicks_on_vq(sim, idx);
 	sim->vqs[idx].stopped = true;
 }
 
@@ -1116,7 +1213,11 @@ static int vmdev_sim_suspend(struct vhost_mdev_device *vdev)
 {
 	struct vmdev_sim *sim = to_vmdev_sim(vdev);
 
+	u32 i;
+
 	guard(mutex)(&sim->lock);
+	for (i = 0; i < vdev->nvqs; i++)
+		vmdev_sim_kicks_on_vq(sim, i);
 	sim->suspended = true;
 	return 0;
 }

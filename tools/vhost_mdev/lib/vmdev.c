@@ -236,7 +236,8 @@ int vmdev_map_memory(struct vmdev *d)
 			.userspace_addr = (uintptr_t)d->mem,
 		},
 	};
-	bool batch = d->backend & (1ULL << VHOST_BACKEND_F_IOTLB_BATCH);
+	bool batch = d->backend & (1ULL << VHOST_BACKEND_F_IOTLB_BATCH) &&
+		     d->opts.map == VMDEV_MAP_IOTLB;
 	long n;
 
 	if (d->opts.map == VMDEV_MAP_MEM_TABLE)
@@ -438,6 +439,49 @@ static int vmdev_next_used(struct vmdev *d, struct vmdev_vq *vq,
 }
 
 /*
+ * @size bytes of zeroed memory in 4 KiB pages no two of which are
+ * physically adjacent: page i is page 2i of a region twice as big, faulted
+ * in, in order, and moved with mremap(). MAP_FAILED (errno set) on failure.
+ */
+static void *vmdev_mem_fragmented(size_t size)
+{
+	size_t i, n = size / VMDEV_PAGE;
+	char *src, *dst;
+	int err;
+
+	dst = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (dst == MAP_FAILED)
+		return MAP_FAILED;
+	src = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (src == MAP_FAILED)
+		goto err;
+	if (madvise(src, 2 * size, MADV_NOHUGEPAGE))
+		goto err_src;
+	for (i = 0; i < 2 * n; i++)
+		src[i * VMDEV_PAGE] = 1;
+	for (i = 0; i < n; i++)
+		if (mremap(src + 2 * i * VMDEV_PAGE, VMDEV_PAGE, VMDEV_PAGE,
+			   MREMAP_MAYMOVE | MREMAP_FIXED,
+			   dst + i * VMDEV_PAGE) == MAP_FAILED)
+			goto err_src;
+	munmap(src, 2 * size);
+	memset(dst, 0, size);
+	return dst;
+
+err_src:
+	err = errno;
+	munmap(src, 2 * size);
+	errno = err;
+err:
+	err = errno;
+	munmap(dst, size);
+	errno = err;
+	return MAP_FAILED;
+}
+
+/*
  * Make the chain @seg[0..n) available as buffer @id in either layout: split,
  * descriptors @id on (their next fields as given) and @id in the available
  * ring; packed, the next @n positions.
@@ -604,9 +648,12 @@ int vmdev_start(struct vmdev *d, int fd, const struct vmdev_opts *o)
 		need += vmdev_vq_bytes(d->opts.num, 64);
 	d->mem_size = o->mem_size ? o->mem_size : need;
 	d->mem_size = (d->mem_size + VMDEV_HUGE - 1) & ~(VMDEV_HUGE - 1);
-	d->mem = mmap(NULL, d->mem_size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE |
-		      (o->hugepages ? MAP_HUGETLB : 0), -1, 0);
+	if (o->fragmented)
+		d->mem = vmdev_mem_fragmented(d->mem_size);
+	else
+		d->mem = mmap(NULL, d->mem_size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE |
+			      (o->hugepages ? MAP_HUGETLB : 0), -1, 0);
 	if (d->mem == MAP_FAILED) {
 		d->mem = NULL;
 		return -errno;
@@ -732,6 +779,20 @@ int vmdev_kick(struct vmdev *d, unsigned int idx)
 	struct vmdev_vq *vq = &d->vqs[idx];
 	uint64_t one = 1;
 
+	/*
+	 * Split ring: the available index before the device's flags, paired
+	 * with the device's barrier between its flags and its reading the
+	 * index again; VRING_USED_F_NO_NOTIFY: it will look without a kick.
+	 */
+	if (!d->packed && vq->used) {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (le16toh(__atomic_load_n(&vq->used->flags,
+					    __ATOMIC_RELAXED)) &
+		    VRING_USED_F_NO_NOTIFY) {
+			vq->kicks_skipped++;
+			return 0;
+		}
+	}
 	vq->kicks++;
 	if (vq->doorbell) {
 		/* virtio-pci: the queue's index, 16 bits, to its doorbell. */

@@ -60,6 +60,7 @@ long vmdev_vmpin_kb(void);
 enum vmdev_map {
 	VMDEV_MAP_IOTLB,	/* IOTLB v2 messages, batched */
 	VMDEV_MAP_MEM_TABLE,	/* VHOST_SET_MEM_TABLE */
+	VMDEV_MAP_IOTLB_ALONE,	/* one IOTLB v2 UPDATE, outside a batch */
 };
 
 /**
@@ -73,6 +74,8 @@ enum vmdev_map {
  * @iova: IOVA of the memory's first byte
  * @map: how to tell the device about the memory
  * @hugepages: back the memory with 2 MiB hugetlb pages
+ * @fragmented: back it with 4 KiB pages no two of which are physically
+ *	adjacent, so that mapping it is one run (one IOTLB entry) per page
  * @doorbell: kick through the mmapped doorbell page, not the eventfd
  * @tx_split: send each packet as two descriptors (header, frame)
  * @tx_no_call: bind no call eventfd to transmit queues (no interrupt)
@@ -91,6 +94,7 @@ struct vmdev_opts {
 	uint64_t iova;
 	enum vmdev_map map;
 	bool hugepages;
+	bool fragmented;
 	bool doorbell;
 	bool tx_split;
 	bool tx_no_call;
@@ -127,6 +131,7 @@ struct vmdev_vq {
 	uint16_t *doorbell;
 	uint64_t calls;
 	uint64_t kicks;
+	uint64_t kicks_skipped;	/* the device said VRING_USED_F_NO_NOTIFY */
 };
 
 struct vmdev {

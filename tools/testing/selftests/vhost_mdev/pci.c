@@ -78,6 +78,7 @@ FIXTURE(pci) {
 FIXTURE_VARIANT(pci) {
 	enum vmdev_map map;
 	bool hugepages;
+	bool fragmented;
 	bool doorbell;
 	bool mrg;
 	bool packed;
@@ -102,6 +103,23 @@ FIXTURE_VARIANT_ADD(pci, iotlb_hugepages_doorbell) {
 FIXTURE_VARIANT_ADD(pci, mem_table_hugepages_eventfd) {
 	.map = VMDEV_MAP_MEM_TABLE,
 	.hugepages = true,
+};
+
+/*
+ * Memory of 4 KiB pages none physically next to another: one run per page,
+ * hundreds in one update, which the core queues for the IOMMU. Mapped by
+ * an IOTLB UPDATE alone (each run goes in as it is pinned) and by
+ * VHOST_SET_MEM_TABLE (the new table goes in whole).
+ */
+FIXTURE_VARIANT_ADD(pci, iotlb_alone_fragmented_doorbell) {
+	.map = VMDEV_MAP_IOTLB_ALONE,
+	.fragmented = true,
+	.doorbell = true,
+};
+
+FIXTURE_VARIANT_ADD(pci, mem_table_fragmented_eventfd) {
+	.map = VMDEV_MAP_MEM_TABLE,
+	.fragmented = true,
 };
 
 /* The functions offer packed rings (machine.py): passed through. */
@@ -138,6 +156,7 @@ FIXTURE_TEARDOWN(pci)
 #define VARIANT_OPTS ((struct vmdev_opts) {				\
 	.map = variant->map,						\
 	.hugepages = variant->hugepages,				\
+	.fragmented = variant->fragmented,				\
 	.doorbell = variant->doorbell,					\
 	.iova = 1ULL << 30,						\
 	.features = (variant->mrg ? 1ULL << VIRTIO_NET_F_MRG_RXBUF : 0) |	\
@@ -209,6 +228,103 @@ TEST_F(pci, mapping_runs)
 	if (variant->hugepages)
 		EXPECT_GE(self->fns[0].d.mem_size / (2 << 20), entries);
 	TH_LOG("%llu bytes in %d runs", total, entries);
+}
+
+struct range {
+	unsigned long long start, size;
+};
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sort @r[0..n) and merge the ranges that touch; returns how many are left. */
+static int ranges_merge(struct range *r, int n)
+{
+	int i, m = 0;
+
+	qsort(r, n, sizeof(*r), range_cmp);
+	for (i = 0; i < n; i++) {
+		if (m && r[m - 1].start + r[m - 1].size == r[i].start)
+			r[m - 1].size += r[i].size;
+		else
+			r[m++] = r[i];
+	}
+	return m;
+}
+
+/*
+ * The ranges of debugfs file @file of @node into @r (at most @max): the
+ * IOTLB's ("mappings", address space 0) or the IOMMU's ("iommu", whose
+ * "maps" line goes to @maps). -1 if the file cannot be read.
+ */
+static int debugfs_ranges(const char *node, const char *file, struct range *r,
+			  int max, long long *maps)
+{
+	unsigned long long iova, size;
+	unsigned int asid, perm;
+	char path[128], line[128];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/%s",
+		 node + 5, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f) && n < max) {
+		if (maps && sscanf(line, "maps %lld", maps) == 1)
+			continue;
+		if (maps ? sscanf(line, "%llx %llx %u", &iova, &size, &perm) != 3 :
+		    sscanf(line, "%u %llx %llx %u", &asid, &iova, &size, &perm) != 4 ||
+		    asid)
+			continue;
+		r[n].start = iova;
+		r[n++].size = size;
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * The IOMMU maps what the IOTLB maps (the same IOVAs, merged where they
+ * touch), and the runs went into it in few iommu_map_sg() calls, each one
+ * IOMMU sync (for this emulated IOMMU, an exit to QEMU): at most one per 64
+ * runs, rounded up, where there was one per run. The fragmented variants
+ * map hundreds of runs.
+ */
+TEST_F(pci, iommu_mappings)
+{
+	struct vmdev_opts o = VARIANT_OPTS;
+	const char *node = self->fns[0].node;
+	int runs, mapped, max = 1 << 16;
+	struct range *tlb, *mmu;
+	long long maps = -1;
+
+	tlb = calloc(max, sizeof(*tlb));
+	mmu = calloc(max, sizeof(*mmu));
+	ASSERT_TRUE(tlb && mmu);
+	ASSERT_EQ(0, vmdev_open(&self->fns[0].d, node, &o));
+	runs = debugfs_ranges(node, "mappings", tlb, max, NULL);
+	mapped = debugfs_ranges(node, "iommu", mmu, max, &maps);
+	ASSERT_LT(0, runs);
+	ASSERT_LT(0, mapped);
+	TH_LOG("%d runs, %d IOMMU mappings, %lld iommu_map_sg() calls",
+	       runs, mapped, maps);
+	if (variant->fragmented)
+		EXPECT_LT(256, runs);
+	EXPECT_LE(1, maps);
+	EXPECT_GE((runs + 63) / 64, maps);
+
+	runs = ranges_merge(tlb, runs);
+	mapped = ranges_merge(mmu, mapped);
+	ASSERT_EQ(runs, mapped);
+	EXPECT_EQ(0, memcmp(tlb, mmu, runs * sizeof(*tlb)));
+	free(tlb);
+	free(mmu);
 }
 
 FIXTURE(pci_fn) {

@@ -543,7 +543,6 @@ FIXTURE_TEARDOWN(fail_nth)
 	if (self->u.pci) {
 		vmdev_close(&self->u.peer.d);
 		fn_down(&self->u.peer);
-		vmdev_pci_release(self->u.f.bdf);
 	}
 }
 

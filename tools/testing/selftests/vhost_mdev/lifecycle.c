@@ -294,7 +294,7 @@ TEST_F_TIMEOUT(lifecycle, create_open_map_remove_cycles, 600)
 {
 	long pin0 = vmdev_vmpin_kb(), kb0, kb1;
 	int core0 = module_refs(CORE), sim0 = module_refs(SIM);
-	bool kmemleak = !access("/sys/kernel/debug/kmemleak", F_OK);
+	bool kmemleak = vmdev_debug_kernel();
 	int i, fd, cycles = kmemleak ? 100 : 1000;
 	char first[64];
 	uint8_t *buf;

@@ -86,8 +86,7 @@ static void check_rounds(struct __test_metadata *_metadata, const char *out,
 
 TEST_F_TIMEOUT(migration, back_and_forth_cancelled_blocked, 1800)
 {
-	bool debug = !access("/sys/kernel/debug/kmemleak", F_OK);
-	int rounds = debug ? ROUNDS_DEBUG : ROUNDS;
+	int rounds = vmdev_debug_kernel() ? ROUNDS_DEBUG : ROUNDS;
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "--rounds %d --cancel --hidden", rounds);

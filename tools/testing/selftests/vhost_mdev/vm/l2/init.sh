@@ -104,7 +104,7 @@ nic_up
 [ -n "${peermac:-}" ] && arp -i "$dev" -s "$peer" "$peermac"
 say "carrier=$(cat /sys/class/net/$dev/carrier) operstate=$(cat /sys/class/net/$dev/operstate)"
 
-out=$(ping -c "$pings" -W 2 "$peer" 2>&1)
+out=$(ping -c "$pings" -i 0.2 -W 2 "$peer" 2>&1)
 echo "$out" | sed 's/^/L2:   /'
 recv=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
 say "ping_sent=$pings ping_received=${recv:-0}"
@@ -165,7 +165,7 @@ if [ "${mq:-0}" = 1 ]; then
 	for n in $(seq "$max" -1 1) $(seq 2 "$max"); do
 		ethtool -L "$dev" combined "$n" || ok=0
 		cur=$(channels Current)
-		got=$(ping -c 2 -W 2 "$peer" 2>&1 | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+		got=$(ping -c 2 -i 0.2 -W 2 "$peer" 2>&1 | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
 		[ "$cur" = "$n" ] && [ "${got:-0}" -ge 1 ] || ok=0
 		say "mq_combined=$n current=$cur pings=${got:-0}"
 	done

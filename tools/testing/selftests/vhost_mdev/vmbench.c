@@ -18,13 +18,18 @@
  *	Every frame carries this run's tag and a pattern: one
  *	of ours that comes back altered counts as "bad" (and fails the run),
  *	a frame of an earlier run (still queued in a tap) as "stale".
+ *   vmbench bringup TX RX [doorbell]
+ *	Five times: open TX and RX, send a 64-byte frame, wait for RX to
+ *	have it, close both: the median of open -> first frame (bringup_us).
  *   vmbench rtt TX RX COUNT [doorbell]
  *	COUNT times: one 64-byte frame, kicked, and the wait for RX's
  *	interrupt (its call eventfd) and the frame: p50 and p99 in ns.
  *   vmbench map NODE MIB iotlb|memtable 4k|2m
  *	Map MIB MiB of populated memory in one IOTLB update (or one
  *	SET_MEM_TABLE region) and unmap it (IOTLB invalidate, or a table
- *	without regions): map_us and unmap_us.
+ *	without regions), five times on one open node: the medians of
+ *	map_us and unmap_us (and, on ours, of pin_us: the time the core
+ *	spent in pin_user_pages_fast() during a map).
  *   vmbench instances ours|upstream COUNT
  *	COUNT simulator devices (vhost_mdev_sim mdevs, or vdpa_sim_net
  *	devices), each made by one shell command as a user makes it and
@@ -58,6 +63,7 @@
 #define FRAME_MAX	1514
 #define ETH_HLEN	14
 #define IOVA		0x40000000ULL	/* 1 GiB */
+#define MAP_REPS	5	/* maps, and bring-ups, per measurement */
 
 static uint64_t now_ns(void)
 {
@@ -81,6 +87,12 @@ static uint64_t percentile(uint64_t *v, unsigned int n, unsigned int pct)
 		return 0;
 	qsort(v, n, sizeof(*v), cmp_u64);
 	return v[(n - 1) * pct / 100];
+}
+
+/* The median of @n durations in ns, in µs. */
+static unsigned long long median_us(uint64_t *ns, unsigned int n)
+{
+	return (unsigned long long)percentile(ns, n, 50) / 1000;
 }
 
 static int fail(const char *what, int err)
@@ -552,6 +564,55 @@ static uint64_t calls_of(struct vmdev *d, unsigned int idx)
 	return d->vqs[idx].calls;
 }
 
+/*
+ * Open TX and RX and send one @size-byte frame until RX has it: the whole
+ * bring-up a client goes through. 0, or fail()'s status (@p closed).
+ */
+static int bring_up(struct pair *p, const char *tx, const char *rx,
+		    bool doorbell, uint8_t *frame, size_t size,
+		    unsigned long *bad)
+{
+	int ret = pair_open(p, tx, rx, doorbell);
+
+	if (ret) {
+		pair_close(p);
+		return fail("open", ret);
+	}
+	frame_init(frame, size, p->rxd, p->rxd == &p->tx);
+	ret = vmdev_send(&p->tx, 0, frame, size, true);
+	while (!ret && !drain(p, size, bad)) {
+		ret = vmdev_wait_call(p->rxd, 0, 5000);
+		ret = ret < 0 ? ret : ret ? 0 : -ETIMEDOUT;
+	}
+	if (ret) {
+		pair_close(p);
+		return fail("first frame", ret);
+	}
+	return 0;
+}
+
+/* MAP_REPS bring-ups from scratch (closed in between): their median. */
+static int cmd_bringup(const char *tx, const char *rx, bool doorbell)
+{
+	uint64_t ns[MAP_REPS], t0;
+	uint8_t frame[ETH_HLEN + 50];
+	unsigned long bad = 0;
+	struct pair p;
+	unsigned int r;
+	int ret;
+
+	for (r = 0; r < MAP_REPS; r++) {
+		t0 = now_ns();
+		ret = bring_up(&p, tx, rx, doorbell, frame, sizeof(frame), &bad);
+		if (ret)
+			return ret;
+		ns[r] = now_ns() - t0;
+		pair_close(&p);
+	}
+	printf("RESULT bringup_us=%llu\n", median_us(ns, MAP_REPS));
+	return bad ? fail("frames altered", EIO) : 0;
+}
+
 static int cmd_pps(const char *tx, const char *rx, size_t size,
 		   unsigned int secs, bool doorbell)
 {
@@ -569,21 +630,9 @@ static int cmd_pps(const char *tx, const char *rx, size_t size,
 		return fail("arguments", EINVAL);
 
 	t0 = now_ns();
-	ret = pair_open(&p, tx, rx, doorbell);
-	if (ret) {
-		pair_close(&p);
-		return fail("open", ret);
-	}
-	frame_init(frame, size, p.rxd, p.rxd == &p.tx);
-	ret = vmdev_send(&p.tx, 0, frame, size, true);
-	while (!ret && !drain(&p, size, &bad)) {
-		ret = vmdev_wait_call(p.rxd, 0, 5000);
-		ret = ret < 0 ? ret : ret ? 0 : -ETIMEDOUT;
-	}
-	if (ret) {
-		pair_close(&p);
-		return fail("first frame", ret);
-	}
+	ret = bring_up(&p, tx, rx, doorbell, frame, size, &bad);
+	if (ret)
+		return ret;
 	printf("RESULT bringup_us=%llu\n",
 	       (unsigned long long)(now_ns() - t0) / 1000);
 
@@ -691,10 +740,11 @@ static int map_table(int fd, void *mem, size_t size)
 	return vmdev_ioctl(fd, VHOST_SET_MEM_TABLE, &table);
 }
 
-/* The passthrough bound of a map: type1's DMA map and unmap. */
+/* The passthrough bound of a map: type1's DMA map and unmap, MAP_REPS times. */
 static int map_vfio(const char *bdf, void *mem, size_t size)
 {
-	uint64_t t0, t1, t2;
+	uint64_t map[MAP_REPS], unmap[MAP_REPS], t0, t1, t2;
+	unsigned int r;
 	int ret;
 
 	ret = vfio_attach(&vfns[0], bdf);
@@ -702,19 +752,22 @@ static int map_vfio(const char *bdf, void *mem, size_t size)
 		vfio_detach(&vfns[0]);
 		return fail("vfio", ret);
 	}
-	t0 = now_ns();
-	ret = vfio_dma(&vfns[0], mem, IOVA, size);
-	t1 = now_ns();
-	if (!ret)
-		ret = vfio_dma(&vfns[0], NULL, IOVA, size);
-	t2 = now_ns();
+	for (r = 0; r < MAP_REPS && !ret; r++) {
+		t0 = now_ns();
+		ret = vfio_dma(&vfns[0], mem, IOVA, size);
+		t1 = now_ns();
+		if (!ret)
+			ret = vfio_dma(&vfns[0], NULL, IOVA, size);
+		t2 = now_ns();
+		map[r] = t1 - t0;
+		unmap[r] = t2 - t1;
+	}
 	vfio_detach(&vfns[0]);
 	munmap(mem, size);
 	if (ret)
 		return fail("vfio dma", ret);
-	printf("RESULT map_us=%llu unmap_us=%llu\n",
-	       (unsigned long long)(t1 - t0) / 1000,
-	       (unsigned long long)(t2 - t1) / 1000);
+	printf("RESULT map_us=%llu unmap_us=%llu\n", median_us(map, MAP_REPS),
+	       median_us(unmap, MAP_REPS));
 	return 0;
 }
 
@@ -732,8 +785,10 @@ static long pin_us(const char *node)
 static int cmd_map(const char *node, size_t mib, bool table, bool huge)
 {
 	uint64_t backend = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2, t0, t1, t2;
+	uint64_t map[MAP_REPS], unmap[MAP_REPS], pins[MAP_REPS];
 	size_t size = mib << 20;
-	long n, pinned;
+	long n, pinned = -1;
+	unsigned int r;
 	int fd, ret;
 	void *mem;
 
@@ -753,29 +808,37 @@ static int cmd_map(const char *node, size_t mib, bool table, bool huge)
 	if (ret)
 		return fail("bring-up", ret);
 
-	t0 = now_ns();
-	if (table)
-		ret = map_table(fd, mem, size);
-	else
-		ret = (n = vmdev_iotlb_msg(fd, 0, VHOST_IOTLB_UPDATE, IOVA, size,
-					   (uintptr_t)mem, VHOST_ACCESS_RW)) < 0 ? n : 0;
-	t1 = now_ns();
-	if (ret)
-		return fail("map", ret);
-	pinned = pin_us(node);
+	for (r = 0; r < MAP_REPS; r++) {
+		pinned = pin_us(node);
+		t0 = now_ns();
+		if (table)
+			ret = map_table(fd, mem, size);
+		else
+			ret = (n = vmdev_iotlb_msg(fd, 0, VHOST_IOTLB_UPDATE,
+						   IOVA, size, (uintptr_t)mem,
+						   VHOST_ACCESS_RW)) < 0 ? n : 0;
+		t1 = now_ns();
+		if (ret)
+			return fail("map", ret);
+		/* What this map spent pinning: the floor. */
+		if (pinned >= 0)
+			pins[r] = (pin_us(node) - pinned) * 1000ULL;
+		if (table)
+			ret = map_table(fd, NULL, 0);
+		else
+			ret = (n = vmdev_iotlb_msg(fd, 0, VHOST_IOTLB_INVALIDATE,
+						   IOVA, size, 0, 0)) < 0 ? n : 0;
+		t2 = now_ns();
+		if (ret)
+			return fail("unmap", ret);
+		map[r] = t1 - t0;
+		unmap[r] = t2 - t1;
+	}
 	if (pinned >= 0)
-		printf("RESULT pin_us=%ld\n", pinned);
-	if (table)
-		ret = map_table(fd, NULL, 0);
-	else
-		ret = (n = vmdev_iotlb_msg(fd, 0, VHOST_IOTLB_INVALIDATE,
-					   IOVA, size, 0, 0)) < 0 ? n : 0;
-	t2 = now_ns();
-	if (ret)
-		return fail("unmap", ret);
+		printf("RESULT pin_us=%llu\n", median_us(pins, MAP_REPS));
 	printf("RESULT map_us=%llu unmap_us=%llu vmpin_after_kb=%ld\n",
-	       (unsigned long long)(t1 - t0) / 1000,
-	       (unsigned long long)(t2 - t1) / 1000, vmdev_vmpin_kb());
+	       median_us(map, MAP_REPS), median_us(unmap, MAP_REPS),
+	       vmdev_vmpin_kb());
 	close(fd);
 	munmap(mem, size);
 	return 0;
@@ -887,6 +950,9 @@ int main(int argc, char **argv)
 		return cmd_pps(argv[2], argv[3], strtoul(argv[4], NULL, 0),
 			       strtoul(argv[5], NULL, 0),
 			       argc > 6 && !strcmp(argv[6], "doorbell"));
+	if (argc >= 4 && !strcmp(argv[1], "bringup"))
+		return cmd_bringup(argv[2], argv[3],
+				   argc > 4 && !strcmp(argv[4], "doorbell"));
 	if (argc >= 5 && !strcmp(argv[1], "rtt"))
 		return cmd_rtt(argv[2], argv[3], strtoul(argv[4], NULL, 0),
 			       argc > 5 && !strcmp(argv[5], "doorbell"));
@@ -898,6 +964,7 @@ int main(int argc, char **argv)
 			       !strcmp(argv[4], "memtable"),
 			       !strcmp(argv[5], "2m"));
 	fprintf(stderr, "usage: vmbench pps TX RX SIZE SECS [doorbell]\n"
+		"       vmbench bringup TX RX [doorbell]\n"
 		"       vmbench rtt TX RX COUNT [doorbell]\n"
 		"       vmbench map NODE MIB iotlb|memtable 4k|2m\n"
 		"       vmbench instances ours|upstream COUNT\n");

@@ -509,8 +509,10 @@ class Run:
 
 def qemu_cmd(args, image, workdir, attempt):
     console = os.path.join(workdir, "console.log")
+    # oops=panic: a kernel that oopsed is not fit to go on testing; it
+    # stops at once (-no-reboot) instead of every later test timing out.
     append = ["console=ttyS0", "intel_iommu=on", "iommu=pt", "panic=-1",
-              "printk.time=1", "rdinit=/init"]
+              "oops=panic", "printk.time=1", "rdinit=/init"]
     if args.kernel == "debug":
         append += ["panic_on_warn=1", "kmemleak=on"]
     cmd = ["qemu-system-x86_64", "-nodefaults", "-display", "none",

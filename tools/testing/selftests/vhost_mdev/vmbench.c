@@ -7,14 +7,14 @@
  *
  *   vmbench pps TX RX SIZE SECS [doorbell]
  *	Bring up TX and RX (the same node for a device that loops frames
- *	back), time open -> first frame received (bringup_us), then send
- *	SIZE-byte frames on TX for SECS seconds, as fast as the transmit ring
- *	takes them, and count what RX receives each second (pps samples and
- *	their median); over those seconds, the interrupts the client got
- *	(call eventfd signals, both queues) per 1,000 packets, the kernel's
- *	CPU time (system, irq, softirq; all CPUs) per packet, and for a
- *	vhost-mdev node the kicks its driver took from the kick eventfds and
- *	the interrupts it passed on (debugfs).
+ *	back) until RX has a first frame, then send SIZE-byte frames on TX
+ *	for SECS seconds, as fast as the transmit ring takes them, and
+ *	count what RX receives each second (pps samples and their median);
+ *	over those seconds, the interrupts the client got (call eventfd
+ *	signals, both queues) per 1,000 packets, the kernel's CPU time
+ *	(system, irq, softirq; all CPUs) per packet, and for a vhost-mdev
+ *	node the kicks its driver took from the kick eventfds and the
+ *	interrupts it passed on (debugfs).
  *	Every frame carries this run's tag and a pattern: one
  *	of ours that comes back altered counts as "bad" (and fails the run),
  *	a frame of an earlier run (still queued in a tap) as "stale".
@@ -616,7 +616,7 @@ static int cmd_bringup(const char *tx, const char *rx, bool doorbell)
 static int cmd_pps(const char *tx, const char *rx, size_t size,
 		   unsigned int secs, bool doorbell)
 {
-	uint64_t samples[MAX_SAMPLES], t0, t, next, sent = 0, got = 0, sec_got;
+	uint64_t samples[MAX_SAMPLES], t, next, sent = 0, got = 0, sec_got;
 	unsigned long bad = 0;
 	unsigned int nsamples = 0, zero = 0, i;
 	long long kicks = 0, calls = 0;
@@ -629,12 +629,9 @@ static int cmd_pps(const char *tx, const char *rx, size_t size,
 	    secs > MAX_SAMPLES)
 		return fail("arguments", EINVAL);
 
-	t0 = now_ns();
 	ret = bring_up(&p, tx, rx, doorbell, frame, size, &bad);
 	if (ret)
 		return ret;
-	printf("RESULT bringup_us=%llu\n",
-	       (unsigned long long)(now_ns() - t0) / 1000);
 
 	calls0 = calls_of(&p.tx, 1) + calls_of(p.rxd, 0);
 	kns0 = kernel_ns();

@@ -817,9 +817,6 @@ static int cmd_map(const char *node, size_t mib, bool table, bool huge)
 		t1 = now_ns();
 		if (ret)
 			return fail("map", ret);
-		/* What this map spent pinning: the floor. */
-		if (pinned >= 0)
-			pins[r] = (pin_us(node) - pinned) * 1000ULL;
 		if (table)
 			ret = map_table(fd, NULL, 0);
 		else
@@ -830,6 +827,9 @@ static int cmd_map(const char *node, size_t mib, bool table, bool huge)
 			return fail("unmap", ret);
 		map[r] = t1 - t0;
 		unmap[r] = t2 - t1;
+		/* What the map spent pinning (the floor), read off the clock. */
+		if (pinned >= 0)
+			pins[r] = (pin_us(node) - pinned) * 1000ULL;
 	}
 	if (pinned >= 0)
 		printf("RESULT pin_us=%llu\n", median_us(pins, MAP_REPS));

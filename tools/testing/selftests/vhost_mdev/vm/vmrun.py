@@ -49,6 +49,15 @@ SPLATS = re.compile(
     r"blocked for more than|possible recursive locking|"
     r"suspicious RCU usage|sleeping function called from invalid context")
 
+# A thread of an L2 VM in the test VM's kernel log: its QEMU, a vCPU thread,
+# KVM's PIT thread or its huge-page recovery thread.
+L2_THREAD = re.compile(r"\bComm: (qemu-system-x86|CPU \d+/KVM|kvm-pit/\d+|"
+                       r"kvm-nx-lpage-re)")
+# A test's output line that starts an L2 VM.
+L2_QEMU = re.compile(r"qemu-system-x86_64 .*-accel kvm")
+# A stack frame in one of our modules ("func+0x1/0x2 [vhost_mdev_sim]").
+OUR_FRAME = re.compile(r"\[vhost_mdev\w*\]")
+
 # QEMU stderr lines that come from building the machine itself, not from a
 # device model reacting to our driver.
 QEMU_BENIGN = [
@@ -360,6 +369,7 @@ class TestFile:
         self.results = 0
         self.failures = []
         self.evidence = []  # the current test case's failed checks
+        self.nested = False  # it started an L2 VM (QEMU with -accel kvm)
 
 
 class Run:
@@ -369,6 +379,7 @@ class Run:
         self.cur = None
         self.reasons = []
         self.retried = []
+        self.rebooted = None    # why the run booted the guest once more
         self.init_seen = False
         self.done = False
         self.kmemleak = None
@@ -395,6 +406,8 @@ class Run:
             return
         print("# " + text, flush=True)
         t = self.cur
+        if L2_QEMU.search(text):
+            t.nested = True
         m = TAP_PLAN.match(text)
         if m and t.plan is None:
             t.plan = int(m.group(1))
@@ -688,13 +701,40 @@ def silent_reset(args, run, rc, timed_out):
     """Whether a test run ended with the guest gone in the middle of a
     test file, QEMU exiting 0, and nothing wrong in the guest's kernel log
     or in what the tests reported so far."""
-    if args.script or args.keep or not run.init_seen or timed_out or \
-            run.done or rc != 0 or run.cur is None or run.reasons:
-        return False
-    if any(t.failed for t in run.files):
+    if not cut_short(args, run, rc, timed_out):
         return False
     _, bad = scan_console(os.path.join(args.workdir, "console.log"))
     return not bad
+
+
+def cut_short(args, run, rc, timed_out):
+    """Whether the guest went away inside a test file, before any test
+    failed, QEMU exiting 0 (a reset, or a panic with panic=-1)."""
+    if args.script or args.keep or not run.init_seen or timed_out or \
+            run.done or rc != 0 or run.cur is None or run.reasons:
+        return False
+    return not any(t.failed for t in run.files)
+
+
+def nested_crash(args, run, rc, timed_out):
+    """The kernel log of a test VM that panicked in a thread of an L2 VM,
+    or in a test file that started one, with no function of ours in the
+    crash, in the middle of a test file and before any test failed; None
+    for any other end."""
+    if not cut_short(args, run, rc, timed_out):
+        return None
+    lines, bad = scan_console(os.path.join(args.workdir, "console.log"))
+    if not bad:
+        return None
+    # From the first splat to the end: the panic, and the lines after it.
+    crash = lines[bad[0]:]
+    if not any("Kernel panic" in l for l in crash):
+        return None
+    if any(OUR_FRAME.search(l) for l in crash):
+        return None
+    if not run.cur.nested and not any(L2_THREAD.search(l) for l in crash):
+        return None
+    return crash
 
 
 def run_vm(args, conf, why):
@@ -730,23 +770,39 @@ def run_vm(args, conf, why):
             print("    " + l)
         log("retrying the boot once")
 
+    again = None
+    crash = nested_crash(args, run, rc, timed_out)
     if silent_reset(args, run, rc, timed_out):
         # MTTCG's nested SVM has also reset the whole guest mid-run, with
-        # no kernel message at all (QEMU exits 0): boot once more for the
-        # test file it was in and those after it, never for a failure.
+        # no kernel message at all (QEMU exits 0).
+        again = ("the guest reset itself silently inside %s after %.0f s "
+                 "(qemu rc 0, no kernel message)" % (run.cur.name,
+                                                     run.elapsed()))
+    elif crash:
+        # And it has crashed the test VM's kernel under an L2 VM (in one
+        # of its threads, or while a test ran one), none of our code in
+        # the crash: see the guide's "Faults of the test machine itself".
+        again = ("the guest kernel crashed under an L2 VM inside %s after "
+                 "%.0f s, no function of ours in the crash" %
+                 (run.cur.name, run.elapsed()))
+    if again:
+        # Boot once more for the test file it was in and those after it,
+        # never for a failure, and only once.
         console = os.path.join(args.workdir, "console.log")
         kept = os.path.join(args.workdir, "console-reset.log")
         os.replace(console, kept)
         rest = tests[tests.index(run.cur.name):]
-        log("the guest reset itself silently inside %s after %.0f s (qemu "
-            "rc 0, no kernel message; its console: %s): booting once more "
-            "for %s" % (run.cur.name, run.elapsed(), kept, " ".join(rest)))
+        log("%s; its console: %s" % (again, kept))
+        for l in (crash or [])[:40]:
+            print("    " + l)
+        log("booting once more for %s" % " ".join(rest))
         first, first_err = run, qerr
         image, _, _, _ = ir.build(rest, conf)
         run, qerr, rc, timed_out = boot(args, image, args.workdir, 1)
         run.files = [f for f in first.files if f is not first.cur] + run.files
         run.reasons = first.reasons + run.reasons
         run.retried = first.retried + run.retried
+        run.rebooted = again
         qerr = first_err + qerr
 
     reasons = list(run.reasons)
@@ -797,6 +853,8 @@ def run_vm(args, conf, why):
         print("vmrun: FAIL: " + r)
     for r in run.retried:
         print("vmrun: an L2 guest triple-faulted in %s; run once more" % r)
+    if run.rebooted:
+        print("vmrun: booted once more after this: %s" % run.rebooted)
     log("run took %.0f s" % run.elapsed())
     print("%d passed, %d failed, %d skipped" % (passed, failed, skipped),
           flush=True)

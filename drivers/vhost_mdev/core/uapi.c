@@ -543,6 +543,14 @@ static long vhost_mdev_set_vring_num(struct vhost_mdev_device *vdev,
 {
 	struct vhost_vring_state s;
 
+	/*
+	 * A ring's size holds from DRIVER_OK to the reset, suspended or not:
+	 * the parent sized its state for it (the simulator's packed-ring
+	 * staging), and a virtio-pci function takes a queue's size only
+	 * before the queue is enabled.
+	 */
+	if (vhost_mdev_driver_ok(vdev))
+		return -EBUSY;
 	if (vhost_mdev_get_state(argp, &s))
 		return -EFAULT;
 	if (!s.num || s.num > vhost_mdev_vq_size(vdev, vq->idx) ||

@@ -589,14 +589,19 @@ TEST_F(uapi, vring_busy_while_running)
 	EXPECT_EQ(0, io(self->fd, VHOST_SET_VRING_ADDR, &a));
 	a.used_user_addr += 0x1000;
 	EXPECT_EQ(-EBUSY, io(self->fd, VHOST_SET_VRING_ADDR, &a));
-	/* Suspended, they may change again. */
+	/* Suspended, the addresses and the base may change again. */
 	EXPECT_EQ(0, io(self->fd, VHOST_VDPA_SUSPEND, NULL));
 	EXPECT_EQ(0, io(self->fd, VHOST_SET_VRING_ADDR, &a));
 	a.used_user_addr -= 0x1000;
-	EXPECT_EQ(0, vmdev_vring_state(self->fd, VHOST_SET_VRING_NUM, 0,
-				       256));
+	EXPECT_EQ(0, vmdev_vring_state(self->fd, VHOST_SET_VRING_BASE, 0, 0));
+	/* The size holds until the reset: the device sized its state for it. */
+	EXPECT_EQ(-EBUSY, vmdev_vring_state(self->fd, VHOST_SET_VRING_NUM, 0,
+					    256));
 	EXPECT_EQ(0, io(self->fd, VHOST_VDPA_RESUME, NULL));
 	EXPECT_EQ(-EBUSY, io(self->fd, VHOST_SET_VRING_ADDR, &a));
+	EXPECT_EQ(0, vmdev_set_status(self->fd, 0));
+	EXPECT_EQ(0, vmdev_vring_state(self->fd, VHOST_SET_VRING_NUM, 0,
+				       256));
 }
 
 TEST_F(uapi, vring_enable)

@@ -697,35 +697,22 @@ def main():
         machine.net_down()
 
 
-def silent_reset(args, run, rc, timed_out):
-    """Whether a test run ended with the guest gone in the middle of a
-    test file, QEMU exiting 0, and nothing wrong in the guest's kernel log
-    or in what the tests reported so far."""
-    if not cut_short(args, run, rc, timed_out):
-        return False
-    _, bad = scan_console(os.path.join(args.workdir, "console.log"))
-    return not bad
-
-
-def cut_short(args, run, rc, timed_out):
-    """Whether the guest went away inside a test file, before any test
-    failed, QEMU exiting 0 (a reset, or a panic with panic=-1)."""
+def machine_fault(args, run, rc, timed_out):
+    """A fault of the test machine itself (the guide's "Faults of the test
+    machine itself") that ended the run inside a test file, before any test
+    failed, QEMU exiting 0: (why, the crash's kernel log lines), or None.
+    Either a silent reset (no kernel message at all), or a panic under an
+    L2 VM (in one of its threads, or in a test file that started one) with
+    no frame of ours in the crash."""
     if args.script or args.keep or not run.init_seen or timed_out or \
-            run.done or rc != 0 or run.cur is None or run.reasons:
-        return False
-    return not any(t.failed for t in run.files)
-
-
-def nested_crash(args, run, rc, timed_out):
-    """The kernel log of a test VM that panicked in a thread of an L2 VM,
-    or in a test file that started one, with no function of ours in the
-    crash, in the middle of a test file and before any test failed; None
-    for any other end."""
-    if not cut_short(args, run, rc, timed_out):
+            run.done or rc != 0 or run.cur is None or run.reasons or \
+            any(t.failed for t in run.files):
         return None
+    where = "inside %s after %.0f s" % (run.cur.name, run.elapsed())
     lines, bad = scan_console(os.path.join(args.workdir, "console.log"))
     if not bad:
-        return None
+        return ("the guest reset itself silently %s (qemu rc 0, no kernel "
+                "message)" % where, [])
     # From the first splat to the end: the panic, and the lines after it.
     crash = lines[bad[0]:]
     if not any("Kernel panic" in l for l in crash):
@@ -734,7 +721,8 @@ def nested_crash(args, run, rc, timed_out):
         return None
     if not run.cur.nested and not any(L2_THREAD.search(l) for l in crash):
         return None
-    return crash
+    return ("the guest kernel crashed under an L2 VM %s, no function of ours "
+            "in the crash" % where, crash)
 
 
 def run_vm(args, conf, why):
@@ -770,22 +758,11 @@ def run_vm(args, conf, why):
             print("    " + l)
         log("retrying the boot once")
 
-    again = None
-    crash = nested_crash(args, run, rc, timed_out)
-    if silent_reset(args, run, rc, timed_out):
-        # MTTCG's nested SVM has also reset the whole guest mid-run, with
-        # no kernel message at all (QEMU exits 0).
-        again = ("the guest reset itself silently inside %s after %.0f s "
-                 "(qemu rc 0, no kernel message)" % (run.cur.name,
-                                                     run.elapsed()))
-    elif crash:
-        # And it has crashed the test VM's kernel under an L2 VM (in one
-        # of its threads, or while a test ran one), none of our code in
-        # the crash: see the guide's "Faults of the test machine itself".
-        again = ("the guest kernel crashed under an L2 VM inside %s after "
-                 "%.0f s, no function of ours in the crash" %
-                 (run.cur.name, run.elapsed()))
-    if again:
+    # MTTCG's nested SVM resets the whole guest now and then, or crashes
+    # its kernel under an L2 VM, with none of our code involved.
+    fault = machine_fault(args, run, rc, timed_out)
+    if fault:
+        again, crash = fault
         # Boot once more for the test file it was in and those after it,
         # never for a failure, and only once.
         console = os.path.join(args.workdir, "console.log")
@@ -793,7 +770,7 @@ def run_vm(args, conf, why):
         os.replace(console, kept)
         rest = tests[tests.index(run.cur.name):]
         log("%s; its console: %s" % (again, kept))
-        for l in (crash or [])[:40]:
+        for l in crash[:40]:
             print("    " + l)
         log("booting once more for %s" % " ".join(rest))
         first, first_err = run, qerr

@@ -438,8 +438,12 @@ class Run:
                 t.skipped += 1
             else:
                 t.failed += 1
+                # A scenario's own reason first: its checks, all -1 when
+                # it stopped early, would push it out of the last eight.
+                errors = [e for e in t.evidence if "RESULT error=" in e]
+                checks = [e for e in t.evidence if e not in errors]
                 t.failures.append("\n    ".join([m.group(3) or m.group(2)] +
-                                                t.evidence[-8:]))
+                                                errors[-2:] + checks[-8:]))
 
     def marker(self, words):
         what = words[0] if words else ""

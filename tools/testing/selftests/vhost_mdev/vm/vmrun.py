@@ -528,8 +528,12 @@ def qemu_cmd(args, image, workdir, attempt):
     console = os.path.join(workdir, "console.log")
     # oops=panic: a kernel that oopsed is not fit to go on testing; it
     # stops at once (-no-reboot) instead of every later test timing out.
+    # kvm_amd.npt=0: the test VM's KVM runs L2 guests on shadow page
+    # tables; TCG's emulation of nested paging broke the test VM's memory
+    # under them now and then ("Faults of the test machine itself" in
+    # Documentation/dev-tools/vhost-mdev.rst).
     append = ["console=ttyS0", "intel_iommu=on", "iommu=pt", "panic=-1",
-              "oops=panic", "printk.time=1", "rdinit=/init"]
+              "oops=panic", "printk.time=1", "rdinit=/init", "kvm_amd.npt=0"]
     if args.kernel == "debug":
         append += ["panic_on_warn=1", "kmemleak=on"]
     cmd = ["qemu-system-x86_64", "-nodefaults", "-display", "none",

@@ -17,11 +17,15 @@
 #define _LINUX_VHOST_MDEV_SIM_H
 
 #include <linux/mutex.h>
+#include <linux/virtio_ring.h>
 #include <linux/vhost_mdev.h>
 #include <linux/workqueue.h>
 
 /* Descriptors one chain may have; longer chains break the device. */
 #define VMDEV_SIM_MAX_SEGS	64
+/* Split ring: available entries read at once, used elements written at once. */
+#define VMDEV_SIM_HEADS		32
+#define VMDEV_SIM_USED_BATCH	16
 
 struct vmdev_sim;
 
@@ -137,7 +141,14 @@ struct vmdev_sim_used {
  * @count_wrap: packed, the wrap counter there
  * @stage: packed, the used buffers pushed and not yet published: @num
  *	entries, allocated at DRIVER_OK
- * @staged: how many
+ * @staged: how many (split: how many of @ustage)
+ * @ustage: split, used elements pushed and not yet written to the used
+ *	ring: written when it is full and at publication
+ * @heads: split, available ring entries read ahead (the driver may not
+ *	change an entry its index made available)
+ * @heads_start: the available index of the first of @heads
+ * @heads_n: how many of @heads hold entries
+ * @avail_idx: split, the available index as last read
  * @cb: the core's callback for used buffers
  * @notify: buffers were used during this pass
  * @no_interrupt: the driver's VRING_AVAIL_F_NO_INTERRUPT (packed,
@@ -165,6 +176,11 @@ struct vmdev_sim_vq {
 	bool count_wrap;
 	struct vmdev_sim_used *stage;
 	u16 staged;
+	struct vring_used_elem ustage[VMDEV_SIM_USED_BATCH];
+	u16 heads[VMDEV_SIM_HEADS];
+	u16 heads_start;
+	u16 heads_n;
+	u16 avail_idx;
 	struct vhost_mdev_callback cb;
 	bool notify;
 	bool no_interrupt;
@@ -216,6 +232,7 @@ struct vmdev_sim_parent;
  * @suppress_changes: times a driver set or cleared that flag
  * @dropped: what a hub could not deliver to this device (no receive
  *	buffer, or one too small)
+ * @copies: reads and writes of the driver's memory, each one IOTLB lookup
  *
  * Protected by &vmdev_sim.lock; read in debugfs ("sim").
  */
@@ -227,6 +244,7 @@ struct vmdev_sim_stats {
 	u64 suppressed;
 	u64 suppress_changes;
 	u64 dropped;
+	u64 copies;
 };
 
 /**

@@ -115,6 +115,8 @@ static int vmdev_sim_copy(struct vmdev_sim *sim, u32 asid, u64 iova,
 {
 	int ret;
 
+	lockdep_assert_held(&sim->lock);
+	sim->stats.copies++;
 	vhost_mdev_iotlb_lock(&sim->vdev);
 	if (write)
 		ret = vhost_mdev_iotlb_write(&sim->vdev, asid, iova, buf, len);
@@ -353,6 +355,7 @@ int vmdev_sim_vq_avail(struct vmdev_sim *sim, u16 idx)
 	}
 	/* Read the ring entries only after the index (driver's wmb). */
 	smp_rmb();
+	vq->avail_idx = avail;
 	n = avail - vq->last_avail;
 	if (n > vq->num) {
 		dev_warn_ratelimited(&sim->vdev.dev,
@@ -364,6 +367,39 @@ int vmdev_sim_vq_avail(struct vmdev_sim *sim, u16 idx)
 	return n;
 }
 EXPORT_SYMBOL_GPL(vmdev_sim_vq_avail);
+
+/*
+ * Split ring: the head of the @nth available buffer from the next one to
+ * take, read ahead with the entries after it that the driver made
+ * available, up to %VMDEV_SIM_HEADS and the end of the ring, in one copy.
+ */
+static int vmdev_sim_head(struct vmdev_sim *sim, u16 idx, u16 nth, u16 *head)
+{
+	struct vmdev_sim_vq *vq = &sim->vqs[idx];
+	u16 at = vq->last_avail + nth, slot = at & (vq->num - 1), n, i;
+	__le16 le[VMDEV_SIM_HEADS];
+	int ret;
+
+	if ((u16)(at - vq->heads_start) >= vq->heads_n) {
+		n = min3((u32)(u16)(vq->avail_idx - at), vq->num - slot,
+			 (u32)VMDEV_SIM_HEADS);
+		vq->heads_n = 0;
+		if (!n)
+			return -EIO;
+		ret = vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx),
+				     vq->driver +
+				     offsetof(struct vring_avail, ring[slot]),
+				     le, n * sizeof(*le), false);
+		if (ret)
+			return ret;
+		for (i = 0; i < n; i++)
+			vq->heads[i] = le16_to_cpu(le[i]);
+		vq->heads_start = at;
+		vq->heads_n = n;
+	}
+	*head = vq->heads[(u16)(at - vq->heads_start)];
+	return 0;
+}
 
 /**
  * vmdev_sim_vq_chain - read the descriptor chain of an available buffer
@@ -387,7 +423,7 @@ int vmdev_sim_vq_chain(struct vmdev_sim *sim, u16 idx, u16 nth,
 	u32 asid = vmdev_sim_vq_asid(sim, idx);
 	struct vring_desc desc;
 	const char *why;
-	u16 slot, head, i;
+	u16 head, i;
 	int ret;
 
 	if (vmdev_sim_packed(sim)) {
@@ -397,9 +433,7 @@ int vmdev_sim_vq_chain(struct vmdev_sim *sim, u16 idx, u16 nth,
 		return 0;
 	}
 
-	slot = (vq->last_avail + nth) & (vq->num - 1);
-	ret = vmdev_sim_read16(sim, idx, vq->driver +
-			       offsetof(struct vring_avail, ring[slot]), &head);
+	ret = vmdev_sim_head(sim, idx, nth, &head);
 	if (ret) {
 		why = "available ring not mapped";
 		goto broken;
@@ -474,6 +508,34 @@ void vmdev_sim_vq_take(struct vmdev_sim *sim, u16 idx, u16 n)
 }
 EXPORT_SYMBOL_GPL(vmdev_sim_vq_take);
 
+/*
+ * Split ring: write the staged used elements, which end at the used index
+ * (not published yet): at most two copies, the ring's end between them.
+ */
+static int vmdev_sim_used_write(struct vmdev_sim *sim, u16 idx)
+{
+	struct vmdev_sim_vq *vq = &sim->vqs[idx];
+	u16 first = (u16)(vq->used - vq->staged) & (vq->num - 1), done = 0, n;
+	int ret;
+
+	while (done < vq->staged) {
+		n = min_t(u32, vq->staged - done, vq->num - first);
+		ret = vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx),
+				     vq->device +
+				     offsetof(struct vring_used, ring[first]),
+				     &vq->ustage[done],
+				     n * sizeof(*vq->ustage), true);
+		if (ret) {
+			vmdev_sim_broken(sim, idx, "used ring not mapped", ret);
+			return ret;
+		}
+		done += n;
+		first = 0;
+	}
+	vq->staged = 0;
+	return 0;
+}
+
 /**
  * vmdev_sim_vq_push - return a buffer to the driver (not yet visible)
  * @sim: the device, its lock held
@@ -487,11 +549,6 @@ int vmdev_sim_vq_push(struct vmdev_sim *sim, u16 idx,
 		      const struct vmdev_sim_chain *chain, u32 len)
 {
 	struct vmdev_sim_vq *vq = &sim->vqs[idx];
-	u16 slot = vq->used & (vq->num - 1);
-	struct vring_used_elem elem = {
-		.id = (__force __virtio32)cpu_to_le32(chain->head),
-		.len = (__force __virtio32)cpu_to_le32(len),
-	};
 	struct vmdev_sim_used *u;
 	int ret;
 
@@ -513,13 +570,15 @@ int vmdev_sim_vq_push(struct vmdev_sim *sim, u16 idx,
 		return 0;
 	}
 
-	ret = vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx), vq->device +
-			     offsetof(struct vring_used, ring[slot]), &elem,
-			     sizeof(elem), true);
-	if (ret) {
-		vmdev_sim_broken(sim, idx, "used ring not mapped", ret);
-		return ret;
+	if (vq->staged == VMDEV_SIM_USED_BATCH) {
+		ret = vmdev_sim_used_write(sim, idx);
+		if (ret)
+			return ret;
 	}
+	vq->ustage[vq->staged++] = (struct vring_used_elem) {
+		.id = (__force __virtio32)cpu_to_le32(chain->head),
+		.len = (__force __virtio32)cpu_to_le32(len),
+	};
 	vq->used++;
 	return 0;
 }
@@ -538,6 +597,8 @@ void vmdev_sim_vq_unpush(struct vmdev_sim *sim, u16 idx, u16 n)
 	if (!n)
 		return;
 	if (!vmdev_sim_packed(sim)) {
+		/* Those written already are past the index: not seen. */
+		vq->staged -= min(n, vq->staged);
 		vq->used -= n;
 		return;
 	}
@@ -600,11 +661,15 @@ static int vmdev_sim_packed_publish(struct vmdev_sim *sim, u16 idx)
 	return 0;
 }
 
-/* Split ring: write the used index that shows the pushed elements. */
+/* Split ring: write the used elements, then the index that shows them. */
 static int vmdev_sim_split_publish(struct vmdev_sim *sim, u16 idx)
 {
 	__le16 used = cpu_to_le16(sim->vqs[idx].used);
 	int ret;
+
+	ret = vmdev_sim_used_write(sim, idx);
+	if (ret)
+		return ret;
 
 	/* Used elements before the index that shows them (driver's rmb). */
 	smp_wmb();
@@ -966,6 +1031,7 @@ static int vmdev_sim_set_vq_address(struct vhost_mdev_device *vdev, u16 idx,
 	sim->vqs[idx].desc = desc_area;
 	sim->vqs[idx].driver = driver_area;
 	sim->vqs[idx].device = device_area;
+	sim->vqs[idx].heads_n = 0;
 	return 0;
 }
 
@@ -1042,6 +1108,7 @@ static int vmdev_sim_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 	}
 	vq->last_avail = state;
 	vq->used = state;
+	vq->heads_n = 0;
 	return 0;
 }
 
@@ -1300,9 +1367,9 @@ static int vmdev_sim_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "passes %llu\nrequeued %llu\nwaits %llu\nbroken %llu\n",
 		   sim->stats.passes, sim->stats.requeued, sim->stats.waits,
 		   sim->stats.broken);
-	seq_printf(s, "suppressed %llu\nsuppress_changes %llu\ndropped %llu\n",
+	seq_printf(s, "suppressed %llu\nsuppress_changes %llu\ndropped %llu\ncopies %llu\n",
 		   sim->stats.suppressed, sim->stats.suppress_changes,
-		   sim->stats.dropped);
+		   sim->stats.dropped, sim->stats.copies);
 	seq_printf(s, "status 0x%x suspended %d\n", sim->status, sim->suspended);
 	/*
 	 * Each queue as the device sees it, its rings' indices read from

@@ -83,14 +83,15 @@ MODULE_PARM_DESC(iova_last, "Last IOVA the devices accept (default all)");
  * @rx: a receive chain being filled
  * @rx_first: the first chain of a frame that spans several (for its
  *	header, written last)
- * @bounce: the frame on its way from one to the other
+ * @bounce: the frame on its way from one to the other, after the header
+ *	it gets when it fits in one receive buffer
  */
 struct vmdev_sim_net {
 	u16 active_pairs;
 	struct vmdev_sim_chain tx;
 	struct vmdev_sim_chain rx;
 	struct vmdev_sim_chain rx_first;
-	u8 bounce[VMDEV_SIM_NET_MAX_FRAME];
+	u8 bounce[VMDEV_SIM_NET_HDR_LEN + VMDEV_SIM_NET_MAX_FRAME];
 };
 
 static u32 vmdev_sim_net_pairs(void)
@@ -159,10 +160,12 @@ static void vmdev_sim_net_set_config(struct vmdev_sim *sim,
 }
 
 /*
- * Receive @len bytes of @frame on queue @rx, after a fresh header. Return
- * 1 when it was, 0 when there are not enough receive buffers yet (nothing
- * taken), -E2BIG when the driver's buffers cannot hold it (nothing taken),
- * another -errno when the device broke.
+ * Receive @len bytes of @frame on queue @rx, after a fresh header. The
+ * %VMDEV_SIM_NET_HDR_LEN bytes before @frame hold the header of a frame
+ * in one buffer: the two go in one write then. Return 1 when it was, 0
+ * when there are not enough receive buffers yet (nothing taken), -E2BIG
+ * when the driver's buffers cannot hold it (nothing taken), another
+ * -errno when the device broke.
  */
 static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
 				 const u8 *frame, u32 len, u16 *taken,
@@ -197,6 +200,19 @@ static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
 		room = net->rx.in_len - hdr_room;
 		if (!mrg && room < len)
 			goto rollback;
+		if (!nbufs && room >= len) {
+			ret = vmdev_sim_chain_write(sim, rx, &net->rx, 0,
+						    frame - hdr_room,
+						    hdr_room + len);
+			if (ret)
+				goto broken;
+			ret = vmdev_sim_vq_push(sim, rx, &net->rx,
+						hdr_room + len);
+			if (ret)
+				return ret;
+			(*taken)++;
+			return 1;
+		}
 		n = min(room, len - done);
 		ret = vmdev_sim_chain_write(sim, rx, &net->rx, hdr_room,
 					    frame + done, n);
@@ -236,6 +252,7 @@ rollback:
 static int vmdev_sim_net_take(struct vmdev_sim *sim, u16 tx, u16 nth)
 {
 	struct vmdev_sim_net *net = sim->priv;
+	struct virtio_net_hdr_v1 *hdr = (void *)net->bounce;
 	u32 len;
 	int ret;
 
@@ -247,8 +264,11 @@ static int vmdev_sim_net_take(struct vmdev_sim *sim, u16 tx, u16 nth)
 	    net->tx.out_len - VMDEV_SIM_NET_HDR_LEN > VMDEV_SIM_NET_MAX_FRAME)
 		return -EINVAL;
 	len = net->tx.out_len - VMDEV_SIM_NET_HDR_LEN;
+	*hdr = (struct virtio_net_hdr_v1) {
+		.num_buffers = (__force __virtio16)cpu_to_le16(1),
+	};
 	ret = vmdev_sim_chain_read(sim, tx, &net->tx, VMDEV_SIM_NET_HDR_LEN,
-				   net->bounce, len);
+				   net->bounce + VMDEV_SIM_NET_HDR_LEN, len);
 	if (ret) {
 		vmdev_sim_broken(sim, tx, "buffer not mapped", ret);
 		return ret;
@@ -283,7 +303,8 @@ static bool vmdev_sim_net_link(struct vmdev_sim *rsim, u16 rx,
 		if (len < 0 && len != -EINVAL)
 			return false;
 		if (len >= 0) {
-			ret = vmdev_sim_net_receive(rsim, rx, tnet->bounce, len,
+			ret = vmdev_sim_net_receive(rsim, rx, tnet->bounce +
+						    VMDEV_SIM_NET_HDR_LEN, len,
 						    &taken, nrx);
 			/* No receive buffer yet: the frame waits for one. */
 			if (!ret) {
@@ -382,7 +403,7 @@ static bool vmdev_sim_net_ctrl(struct vmdev_sim *sim)
 
 /**
  * struct vmdev_sim_net_frame - a frame on a hub, on its way to the others
- * @data: its bytes
+ * @data: its bytes, after room for a header (vmdev_sim_net_receive())
  * @len: how many
  * @pair: the queue pair it was sent on
  */
@@ -421,7 +442,9 @@ drop:
 static bool vmdev_sim_net_flood(struct vmdev_sim *sim, u16 tx)
 {
 	struct vmdev_sim_net *net = sim->priv;
-	struct vmdev_sim_net_frame f = { .data = net->bounce, .pair = tx / 2 };
+	struct vmdev_sim_net_frame f = {
+		.data = net->bounce + VMDEV_SIM_NET_HDR_LEN, .pair = tx / 2,
+	};
 	u16 sent = 0;
 	int ntx, len;
 

@@ -531,9 +531,12 @@ def qemu_cmd(args, image, workdir, attempt):
     # kvm_amd.npt=0: the test VM's KVM runs L2 guests on shadow page
     # tables; TCG's emulation of nested paging broke the test VM's memory
     # under them now and then ("Faults of the test machine itself" in
-    # Documentation/dev-tools/vhost-mdev.rst).
+    # Documentation/dev-tools/vhost-mdev.rst). tsc=reliable: no clocksource
+    # watchdog; under load it once found TCG's TSC skewed against the HPET
+    # and the kernel's live patch of sched_clock then oopsed on its int3.
     append = ["console=ttyS0", "intel_iommu=on", "iommu=pt", "panic=-1",
-              "oops=panic", "printk.time=1", "rdinit=/init", "kvm_amd.npt=0"]
+              "oops=panic", "printk.time=1", "rdinit=/init", "kvm_amd.npt=0",
+              "tsc=reliable"]
     if args.kernel == "debug":
         append += ["panic_on_warn=1", "kmemleak=on"]
     cmd = ["qemu-system-x86_64", "-nodefaults", "-display", "none",

@@ -23,7 +23,10 @@
 
 /* Descriptors one chain may have; longer chains break the device. */
 #define VMDEV_SIM_MAX_SEGS	64
-/* Split ring: available entries read at once, used elements written at once. */
+/*
+ * Available entries (split) or descriptors (packed) read at once, used
+ * elements (split) written at once.
+ */
 #define VMDEV_SIM_HEADS		32
 #define VMDEV_SIM_USED_BATCH	16
 
@@ -149,6 +152,13 @@ struct vmdev_sim_used {
  * @heads_start: the available index of the first of @heads
  * @heads_n: how many of @heads hold entries
  * @avail_idx: split, the available index as last read
+ * @pdescs: packed, descriptors read ahead, each after its flags were seen
+ *	available (the driver may not change a descriptor it made available
+ *	until it is used)
+ * @pdescs_pos: the ring position of the first of @pdescs
+ * @pdescs_n: how many of @pdescs hold descriptors (never past the ring's
+ *	end)
+ * @pdescs_wrap: the driver's wrap counter at @pdescs_pos
  * @cb: the core's callback for used buffers
  * @notify: buffers were used during this pass
  * @no_interrupt: the driver's VRING_AVAIL_F_NO_INTERRUPT (packed,
@@ -181,6 +191,10 @@ struct vmdev_sim_vq {
 	u16 heads_start;
 	u16 heads_n;
 	u16 avail_idx;
+	struct vring_packed_desc pdescs[VMDEV_SIM_HEADS];
+	u16 pdescs_pos;
+	u16 pdescs_n;
+	bool pdescs_wrap;
 	struct vhost_mdev_callback cb;
 	bool notify;
 	bool no_interrupt;

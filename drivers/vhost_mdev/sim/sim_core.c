@@ -172,23 +172,100 @@ static const char *vmdev_sim_chain_add(struct vmdev_sim_chain *chain,
 	return NULL;
 }
 
+/* Packed ring: the position after *@pos, *@wrap. */
+static void vmdev_sim_pos_next(const struct vmdev_sim_vq *vq, u16 *pos,
+			       bool *wrap)
+{
+	if (++*pos == vq->num) {
+		*pos = 0;
+		*wrap = !*wrap;
+	}
+}
+
+/*
+ * Packed ring: how far @pos, @wrap is ahead of the next descriptor to take,
+ * in descriptors; negative when it is behind.
+ */
+static int vmdev_sim_ahead(const struct vmdev_sim_vq *vq, u16 pos, bool wrap)
+{
+	return (wrap == vq->avail_wrap ? 0 : (int)vq->num) + pos -
+	       vq->last_avail;
+}
+
+/*
+ * Packed ring: the descriptor at @pos, @wrap from the read-ahead, which is
+ * read again when it does not hold it: from @pos on, the descriptors
+ * counted available (up to %VMDEV_SIM_HEADS and the ring's end), in one
+ * copy. Their flags were seen available before this read, so the rest of
+ * them is the driver's final word. NULL when @pos was not counted or the
+ * ring is not mapped: read it the slow way.
+ */
+static const struct vring_packed_desc *
+vmdev_sim_pdesc(struct vmdev_sim *sim, u16 idx, u16 pos, bool wrap)
+{
+	struct vmdev_sim_vq *vq = &sim->vqs[idx];
+	int at, end;
+	u32 n;
+
+	if (wrap == vq->pdescs_wrap &&
+	    (u16)(pos - vq->pdescs_pos) < vq->pdescs_n)
+		return &vq->pdescs[pos - vq->pdescs_pos];
+
+	vq->pdescs_n = 0;
+	at = vmdev_sim_ahead(vq, pos, wrap);
+	end = vmdev_sim_ahead(vq, vq->count_pos, vq->count_wrap);
+	if (pos >= vq->num || at < 0 || at >= end)
+		return NULL;
+	n = min3((u32)(end - at), vq->num - pos, (u32)VMDEV_SIM_HEADS);
+	/* Pairs with the driver's wmb before the flags counted. */
+	smp_rmb();
+	if (vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx),
+			   vq->desc + pos * sizeof(*vq->pdescs), vq->pdescs,
+			   n * sizeof(*vq->pdescs), false))
+		return NULL;
+	vq->pdescs_pos = pos;
+	vq->pdescs_wrap = wrap;
+	vq->pdescs_n = n;
+	return vq->pdescs;
+}
+
 /*
  * Packed ring: read the buffer at *@pos, *@wrap into @chain (NULL: only
- * step over it), and move them past it. Return 1, 0 when no buffer is
+ * step over it), and move them past it. @counted: the buffer was counted
+ * available (the read-ahead may hold it). Return 1, 0 when no buffer is
  * available there, or -errno with *@why set.
  */
 static int vmdev_sim_packed_chain(struct vmdev_sim *sim, u16 idx, u16 *pos,
 				  bool *wrap, struct vmdev_sim_chain *chain,
-				  const char **why)
+				  bool counted, const char **why)
 {
 	struct vmdev_sim_vq *vq = &sim->vqs[idx];
 	u32 asid = vmdev_sim_vq_asid(sim, idx);
+	const struct vring_packed_desc *d;
 	struct vring_packed_desc desc;
 	u16 n = 0, flags;
 	int ret;
 
 	if (chain)
 		memset(chain, 0, offsetof(struct vmdev_sim_chain, seg));
+	/* A buffer of one descriptor: from the read-ahead. */
+	d = counted ? vmdev_sim_pdesc(sim, idx, *pos, *wrap) : NULL;
+	if (d && !(le16_to_cpu(d->flags) & VRING_DESC_F_NEXT)) {
+		flags = le16_to_cpu(d->flags);
+		if (!vmdev_sim_desc_avail(flags, *wrap)) {
+			*why = "available descriptor went away";
+			return -EIO;
+		}
+		if (chain) {
+			*why = vmdev_sim_chain_add(chain, le64_to_cpu(d->addr),
+						   le32_to_cpu(d->len), flags);
+			if (*why)
+				return -EIO;
+			chain->head = le16_to_cpu(d->id);
+		}
+		vmdev_sim_pos_next(vq, pos, wrap);
+		return 1;
+	}
 	do {
 		if (*pos >= vq->num) {
 			*why = "ring position out of the ring";
@@ -242,10 +319,7 @@ static int vmdev_sim_packed_chain(struct vmdev_sim *sim, u16 idx, u16 *pos,
 				return -EIO;
 		}
 		n++;
-		if (++*pos == vq->num) {
-			*pos = 0;
-			*wrap = !*wrap;
-		}
+		vmdev_sim_pos_next(vq, pos, wrap);
 	} while (flags & VRING_DESC_F_NEXT);
 	/* The buffer id is in the chain's last descriptor. */
 	if (chain)
@@ -277,7 +351,7 @@ static int vmdev_sim_peek(struct vmdev_sim *sim, u16 idx, u16 nth,
 		ret = vmdev_sim_packed_chain(sim, idx, &vq->peek_pos,
 					     &vq->peek_wrap,
 					     vq->peek_nth == nth ? chain : NULL,
-					     why);
+					     true, why);
 		if (!ret) {
 			*why = "available buffer went away";
 			ret = -EIO;
@@ -303,12 +377,17 @@ static void vmdev_sim_count_reset(struct vmdev_sim_vq *vq)
 /*
  * Packed ring: buffers available from the next one on, at most @num. The
  * count goes on from where the last one stopped: each buffer is counted
- * once, whatever the number of passes that see it.
+ * once, whatever the number of passes that see it. The flags are read for
+ * up to %VMDEV_SIM_HEADS descriptors at once; a chain is followed
+ * descriptor by descriptor, each after the one before it.
  */
 static int vmdev_sim_packed_avail(struct vmdev_sim *sim, u16 idx)
 {
+	struct vring_packed_desc descs[VMDEV_SIM_HEADS];
 	struct vmdev_sim_vq *vq = &sim->vqs[idx];
 	const char *why;
+	u32 i, n;
+	u16 flags;
 	int ret;
 
 	if (vq->used >= vq->num) {
@@ -317,18 +396,42 @@ static int vmdev_sim_packed_avail(struct vmdev_sim *sim, u16 idx)
 		return -EIO;
 	}
 	while (vq->count_n < vq->num) {
-		ret = vmdev_sim_packed_chain(sim, idx, &vq->count_pos,
-					     &vq->count_wrap, NULL, &why);
-		if (ret < 0) {
-			vmdev_sim_count_reset(vq);
-			vmdev_sim_broken(sim, idx, why, ret);
-			return ret;
+		ret = -EIO;
+		why = "ring position out of the ring";
+		if (vq->count_pos >= vq->num)
+			goto broken;
+		n = min_t(u32, vq->num - vq->count_pos, VMDEV_SIM_HEADS);
+		ret = vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx),
+				     vq->desc + vq->count_pos * sizeof(*descs),
+				     descs, n * sizeof(*descs), false);
+		why = "descriptor ring not mapped";
+		if (ret)
+			goto broken;
+		for (i = 0; i < n && vq->count_n < vq->num; i++) {
+			flags = le16_to_cpu(descs[i].flags);
+			if (!vmdev_sim_desc_avail(flags, vq->count_wrap))
+				return vq->count_n;
+			if (flags & VRING_DESC_F_NEXT)
+				break;
+			vmdev_sim_pos_next(vq, &vq->count_pos, &vq->count_wrap);
+			vq->count_n++;
 		}
+		if (i == n || vq->count_n == vq->num)
+			continue;
+		ret = vmdev_sim_packed_chain(sim, idx, &vq->count_pos,
+					     &vq->count_wrap, NULL, false, &why);
+		if (ret < 0)
+			goto broken;
 		if (!ret)
 			break;
 		vq->count_n++;
 	}
 	return vq->count_n;
+
+broken:
+	vmdev_sim_count_reset(vq);
+	vmdev_sim_broken(sim, idx, why, ret);
+	return ret;
 }
 
 /**
@@ -501,6 +604,10 @@ void vmdev_sim_vq_take(struct vmdev_sim *sim, u16 idx, u16 n)
 	vq->last_avail = vq->peek_pos;
 	vq->avail_wrap = vq->peek_wrap;
 	vmdev_sim_peek_reset(vq);
+	/* What the read-ahead holds before it the driver may now reuse. */
+	if (vq->avail_wrap != vq->pdescs_wrap ||
+	    (u16)(vq->last_avail - vq->pdescs_pos) >= vq->pdescs_n)
+		vq->pdescs_n = 0;
 	if (n <= vq->count_n)
 		vq->count_n -= n;
 	else
@@ -1032,6 +1139,7 @@ static int vmdev_sim_set_vq_address(struct vhost_mdev_device *vdev, u16 idx,
 	sim->vqs[idx].driver = driver_area;
 	sim->vqs[idx].device = device_area;
 	sim->vqs[idx].heads_n = 0;
+	sim->vqs[idx].pdescs_n = 0;
 	return 0;
 }
 
@@ -1104,6 +1212,7 @@ static int vmdev_sim_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 		vq->used_wrap = vq->avail_wrap;
 		vmdev_sim_peek_reset(vq);
 		vmdev_sim_count_reset(vq);
+		vq->pdescs_n = 0;
 		return 0;
 	}
 	vq->last_avail = state;

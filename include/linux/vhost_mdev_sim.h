@@ -48,7 +48,8 @@ struct vmdev_sim;
  * @ngroups: virtqueue groups
  * @nas: address spaces (at most @ngroups)
  * @vq_num_max: the largest ring size
- * @init: optional; fill in a new device's configuration space
+ * @init: optional; fill in a new device's configuration space (and its
+ *	initial &vmdev_sim.priv)
  * @features_ok: optional; may the driver's features be accepted?
  * @reset: optional; forget the type's own state (device lock held)
  * @vq_group: mandatory when @ngroups > 1; the group of a virtqueue, below

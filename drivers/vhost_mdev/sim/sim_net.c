@@ -84,7 +84,8 @@ MODULE_PARM_DESC(iova_last, "Last IOVA the devices accept (default all)");
  * @rx_first: the first chain of a frame that spans several (for its
  *	header, written last)
  * @bounce: the frame on its way from one to the other, after the header
- *	it gets when it fits in one receive buffer
+ *	it gets when it fits in one receive buffer (set at creation, never
+ *	written again)
  */
 struct vmdev_sim_net {
 	u16 active_pairs;
@@ -110,6 +111,12 @@ static u16 vmdev_sim_net_cvq(struct vmdev_sim *sim)
 static void vmdev_sim_net_init(struct vmdev_sim *sim, unsigned int instance)
 {
 	struct virtio_net_config *config = sim->config;
+	struct vmdev_sim_net *net = sim->priv;
+
+	/* The header of every frame that fits in one receive buffer. */
+	*(struct virtio_net_hdr_v1 *)net->bounce = (struct virtio_net_hdr_v1) {
+		.num_buffers = (__force __virtio16)cpu_to_le16(1),
+	};
 
 	/* Locally administered, "VM", then the instance number. */
 	config->mac[0] = 0x02;
@@ -252,7 +259,6 @@ rollback:
 static int vmdev_sim_net_take(struct vmdev_sim *sim, u16 tx, u16 nth)
 {
 	struct vmdev_sim_net *net = sim->priv;
-	struct virtio_net_hdr_v1 *hdr = (void *)net->bounce;
 	u32 len;
 	int ret;
 
@@ -264,9 +270,6 @@ static int vmdev_sim_net_take(struct vmdev_sim *sim, u16 tx, u16 nth)
 	    net->tx.out_len - VMDEV_SIM_NET_HDR_LEN > VMDEV_SIM_NET_MAX_FRAME)
 		return -EINVAL;
 	len = net->tx.out_len - VMDEV_SIM_NET_HDR_LEN;
-	*hdr = (struct virtio_net_hdr_v1) {
-		.num_buffers = (__force __virtio16)cpu_to_le16(1),
-	};
 	ret = vmdev_sim_chain_read(sim, tx, &net->tx, VMDEV_SIM_NET_HDR_LEN,
 				   net->bounce + VMDEV_SIM_NET_HDR_LEN, len);
 	if (ret) {

@@ -5,7 +5,7 @@
  * or an upstream vhost-vdpa character device. Each prints "RESULT key=value
  * ..." lines for bench.sh and exits non-zero, saying why, when a step fails.
  *
- *   vmbench pps TX RX SIZE SECS [doorbell]
+ *   vmbench pps TX RX SIZE SECS [doorbell|packed]
  *	Bring up TX and RX (the same node for a device that loops frames
  *	back) until RX has a first frame, then send SIZE-byte frames on TX
  *	for SECS seconds, as fast as the transmit ring takes them, and
@@ -18,6 +18,7 @@
  *	Every frame carries this run's tag and a pattern: one
  *	of ours that comes back altered counts as "bad" (and fails the run),
  *	a frame of an earlier run (still queued in a tap) as "stale".
+ *	"packed" asks for packed rings (VIRTIO_F_RING_PACKED) instead.
  *   vmbench bringup TX RX [doorbell]
  *	Five times: open TX and RX, send a 64-byte frame, wait for RX to
  *	have it, close both: the median of open -> first frame (bringup_us).
@@ -103,6 +104,7 @@ static int fail(const char *what, int err)
 
 static uint32_t run_tag;	/* tells this run's frames from older ones */
 static unsigned long stale;
+static uint64_t ring_features;	/* "packed": VIRTIO_F_RING_PACKED */
 
 /*
  * A frame with a pattern drain() checks: to the device's own MAC when it
@@ -456,7 +458,9 @@ static int pair_open(struct pair *p, const char *tx, const char *rx,
 		     bool doorbell)
 {
 	/* Not at IOVA 0: QEMU's virtio-pci takes a ring at 0 for no ring. */
-	struct vmdev_opts o = { .doorbell = doorbell, .iova = IOVA };
+	struct vmdev_opts o = {
+		.doorbell = doorbell, .iova = IOVA, .features = ring_features,
+	};
 	int ret;
 
 	vmdev_init(&p->tx);
@@ -943,6 +947,8 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	run_tag = getpid() ^ (uint32_t)now_ns();
 	setrlimit(RLIMIT_MEMLOCK, &rl);
+	if (argc > 6 && !strcmp(argv[6], "packed"))
+		ring_features = 1ULL << VIRTIO_F_RING_PACKED;
 	if (argc >= 6 && !strcmp(argv[1], "pps"))
 		return cmd_pps(argv[2], argv[3], strtoul(argv[4], NULL, 0),
 			       strtoul(argv[5], NULL, 0),
@@ -960,7 +966,7 @@ int main(int argc, char **argv)
 		return cmd_map(argv[2], strtoul(argv[3], NULL, 0),
 			       !strcmp(argv[4], "memtable"),
 			       !strcmp(argv[5], "2m"));
-	fprintf(stderr, "usage: vmbench pps TX RX SIZE SECS [doorbell]\n"
+	fprintf(stderr, "usage: vmbench pps TX RX SIZE SECS [doorbell|packed]\n"
 		"       vmbench bringup TX RX [doorbell]\n"
 		"       vmbench rtt TX RX COUNT [doorbell]\n"
 		"       vmbench map NODE MIB iotlb|memtable 4k|2m\n"

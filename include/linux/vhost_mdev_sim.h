@@ -164,9 +164,12 @@ struct vmdev_sim_used {
  * @notify: buffers were used during this pass
  * @no_interrupt: the driver's VRING_AVAIL_F_NO_INTERRUPT (packed,
  *	VRING_PACKED_EVENT_FLAG_DISABLE), as last read
- * @kicks_off: split, the used ring's flags say VRING_USED_F_NO_NOTIFY: a
- *	pass runs or is queued
- * @avail_seen: split, the available index read just after they said so
+ * @kicks_off: the driver was told it need not kick (split, the used ring's
+ *	flags say VRING_USED_F_NO_NOTIFY; packed, the device event
+ *	suppression says VRING_PACKED_EVENT_FLAG_DISABLE): a pass runs or is
+ *	queued
+ * @avail_seen: where the driver was just after that was said (split, its
+ *	available index; packed, see vmdev_sim_avail_mark())
  */
 struct vmdev_sim_vq {
 	u64 desc;
@@ -200,7 +203,7 @@ struct vmdev_sim_vq {
 	bool notify;
 	bool no_interrupt;
 	bool kicks_off;
-	u16 avail_seen;
+	u32 avail_seen;
 };
 
 /**

@@ -930,70 +930,110 @@ static void vmdev_sim_notify(struct vmdev_sim *sim)
 	sim->config_changed = false;
 }
 
-/* Write the used ring's flags of split queue @idx; -errno if not mapped. */
-static int vmdev_sim_used_flags(struct vmdev_sim *sim, u16 idx, u16 flags)
+/*
+ * Tell the driver of queue @idx whether it need not kick (@off), in the
+ * split used ring's flags (VRING_USED_F_NO_NOTIFY) or the packed device
+ * event suppression (VRING_PACKED_EVENT_FLAG_DISABLE); -errno if not
+ * mapped.
+ */
+static int vmdev_sim_kick_flag(struct vmdev_sim *sim, u16 idx, bool off)
 {
-	__le16 le = cpu_to_le16(flags);
+	__le16 le;
+	u64 at;
 
+	if (vmdev_sim_packed(sim)) {
+		le = cpu_to_le16(off ? VRING_PACKED_EVENT_FLAG_DISABLE :
+				       VRING_PACKED_EVENT_FLAG_ENABLE);
+		at = offsetof(struct vring_packed_desc_event, flags);
+	} else {
+		le = cpu_to_le16(off ? VRING_USED_F_NO_NOTIFY : 0);
+		at = offsetof(struct vring_used, flags);
+	}
 	return vmdev_sim_copy(sim, vmdev_sim_vq_asid(sim, idx),
-			      sim->vqs[idx].device +
-			      offsetof(struct vring_used, flags), &le,
-			      sizeof(le), true);
+			      sim->vqs[idx].device + at, &le, sizeof(le), true);
+}
+
+/* In a mark of vmdev_sim_avail_mark(): buffers may have come. */
+#define VMDEV_SIM_MARK_NEW	BIT(16)
+
+/*
+ * Where the driver of queue @idx is, to tell later whether it added
+ * buffers: split, its available index; packed, the ring position after the
+ * buffers counted, with its wrap counter, and whether a buffer starts
+ * there now (%VMDEV_SIM_MARK_NEW, always set on a split ring).
+ */
+static int vmdev_sim_avail_mark(struct vmdev_sim *sim, u16 idx, u32 *mark)
+{
+	struct vmdev_sim_vq *vq = &sim->vqs[idx];
+	u16 v;
+	int ret;
+
+	if (!vmdev_sim_packed(sim)) {
+		ret = vmdev_sim_read16(sim, idx, vq->driver +
+				       offsetof(struct vring_avail, idx), &v);
+		*mark = VMDEV_SIM_MARK_NEW | v;
+		return ret;
+	}
+	if (vq->count_pos >= vq->num)
+		return -EIO;
+	ret = vmdev_sim_read16(sim, idx, vq->desc + vq->count_pos *
+			       sizeof(struct vring_packed_desc) +
+			       offsetof(struct vring_packed_desc, flags), &v);
+	*mark = vq->count_pos | vq->count_wrap << 15 |
+		(vmdev_sim_desc_avail(v, vq->count_wrap) ?
+		 VMDEV_SIM_MARK_NEW : 0);
+	return ret;
 }
 
 /*
- * At the start of a pass: tell the driver of each usable split queue (of
- * the first %BITS_PER_LONG) that it need not kick (VRING_USED_F_NO_NOTIFY),
- * then note its available index.
+ * At the start of a pass: tell the driver of each usable queue (of the
+ * first %BITS_PER_LONG) that it need not kick, then note where it is.
  */
 static void vmdev_sim_kicks_off(struct vmdev_sim *sim)
 {
 	u32 i, n = min_t(u32, sim->vdev.nvqs, BITS_PER_LONG);
 	struct vmdev_sim_vq *vq;
 
-	if (vmdev_sim_packed(sim))
-		return;
 	for (i = 0; i < n; i++) {
 		vq = &sim->vqs[i];
 		if (!vq->kicks_off && vmdev_sim_vq_usable(vq))
-			vq->kicks_off = !vmdev_sim_used_flags(sim, i,
-						VRING_USED_F_NO_NOTIFY);
+			vq->kicks_off = !vmdev_sim_kick_flag(sim, i, true);
 	}
-	/* The flags before the index, paired with the driver's barrier. */
+	/* The flags before the ring, paired with the driver's barrier. */
 	smp_mb();
 	for (i = 0; i < n; i++) {
 		vq = &sim->vqs[i];
 		if (vq->kicks_off)
-			vmdev_sim_read16(sim, i, vq->driver +
-					 offsetof(struct vring_avail, idx),
-					 &vq->avail_seen);
+			vmdev_sim_avail_mark(sim, i, &vq->avail_seen);
 	}
 }
 
-/* Let the driver of split queue @idx kick again. */
+/* Let the driver of queue @idx kick again. */
 static void vmdev_sim_kicks_on_vq(struct vmdev_sim *sim, u16 idx)
 {
 	if (!sim->vqs[idx].kicks_off)
 		return;
-	vmdev_sim_used_flags(sim, idx, 0);
+	vmdev_sim_kick_flag(sim, idx, false);
 	sim->vqs[idx].kicks_off = false;
 }
 
 /*
  * At the end of a pass that left no work: kicks on again. Then, after a
- * full barrier (paired with the driver's between its available index and
- * reading our flags), true if a queue's available index moved since the
- * pass began: the driver may have added buffers without a kick. An index
- * that cannot be read does not count (the pass that reads it breaks the
- * device), so an unmapped ring never keeps the worker busy.
+ * full barrier (paired with the driver's between adding a buffer and
+ * reading our flags), true if a queue's driver added buffers since the
+ * pass began: split, its available index moved; packed, a buffer starts
+ * after those counted, and did not when the pass began at the same place
+ * (one that was there already waits for something else, as a split index
+ * that did not move). A ring that cannot be read does not count (the pass
+ * that reads it breaks the device), so an unmapped ring never keeps the
+ * worker busy.
  */
 static bool vmdev_sim_kicks_on(struct vmdev_sim *sim)
 {
 	unsigned long was_off = 0;
 	struct vmdev_sim_vq *vq;
 	bool more = false;
-	u16 avail;
-	u32 i;
+	u32 i, mark;
 
 	for (i = 0; i < min_t(u32, sim->vdev.nvqs, BITS_PER_LONG); i++) {
 		if (!sim->vqs[i].kicks_off)
@@ -1003,13 +1043,12 @@ static bool vmdev_sim_kicks_on(struct vmdev_sim *sim)
 	}
 	if (!was_off)
 		return false;
-	/* The flags before the indexes, paired with the driver's barrier. */
+	/* The flags before the rings, paired with the driver's barrier. */
 	smp_mb();
 	for_each_set_bit(i, &was_off, BITS_PER_LONG) {
 		vq = &sim->vqs[i];
-		if (!vmdev_sim_read16(sim, i, vq->driver +
-				      offsetof(struct vring_avail, idx), &avail) &&
-		    avail != vq->avail_seen)
+		if (!vmdev_sim_avail_mark(sim, i, &mark) &&
+		    (mark & VMDEV_SIM_MARK_NEW) && mark != vq->avail_seen)
 			more = true;
 	}
 	return more;
@@ -1023,16 +1062,15 @@ static bool vmdev_sim_kicks_on(struct vmdev_sim *sim)
  * both run.
  *
  * No wake-up is lost: work the device can do always has a pass queued.
- * No event index is offered; on a packed ring the device never suppresses
- * kicks, so the driver kicks for every buffer it adds. On a split ring a
- * pass sets VRING_USED_F_NO_NOTIFY on the device's usable queues while it
- * runs (vmdev_sim_kicks_off()) and clears it when it ends with no work
- * left; then, after a full barrier, it reads each available index again
- * and queues another pass if one moved since it began
- * (vmdev_sim_kicks_on()): a driver adds a buffer, then a barrier, then
- * reads our flags, so it kicks or we see its buffer. Suspend and
- * VHOST_GET_VRING_BASE clear the flag (a driver never waits on a device
- * that stopped looking). Besides:
+ * No event index is offered. A pass tells the driver of each usable queue
+ * not to kick while it runs (VRING_USED_F_NO_NOTIFY on a split ring,
+ * VRING_PACKED_EVENT_FLAG_DISABLE on a packed one: vmdev_sim_kicks_off())
+ * and lets it kick again when it ends with no work left; then, after a
+ * full barrier, it looks at each ring again and queues another pass if
+ * the driver added buffers since it began (vmdev_sim_kicks_on()): a driver
+ * adds a buffer, then a barrier, then reads our flags, so it kicks or we
+ * see its buffer. Suspend and VHOST_GET_VRING_BASE let it kick again (a
+ * driver never waits on a device that stopped looking). Besides:
  *
  * - A kick queues this work. The workqueue clears PENDING, with a full
  *   barrier, before it calls us; so a kick during a pass queues another,

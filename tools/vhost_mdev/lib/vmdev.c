@@ -780,15 +780,26 @@ int vmdev_kick(struct vmdev *d, unsigned int idx)
 	uint64_t one = 1;
 
 	/*
-	 * Split ring: the available index before the device's flags, paired
-	 * with the device's barrier between its flags and its reading the
-	 * index again; VRING_USED_F_NO_NOTIFY: it will look without a kick.
+	 * The buffers added before the device's flags, paired with the
+	 * device's barrier between its flags and its looking at the ring
+	 * again. Split ring: VRING_USED_F_NO_NOTIFY in the used ring; packed:
+	 * VRING_PACKED_EVENT_FLAG_DISABLE in the device event suppression
+	 * (no event index is negotiated): it will look without a kick.
 	 */
-	if (!d->packed && vq->used) {
+	if (vq->used) {
+		struct vring_packed_desc_event *e = (void *)vq->used;
+		bool off;
+
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (le16toh(__atomic_load_n(&vq->used->flags,
-					    __ATOMIC_RELAXED)) &
-		    VRING_USED_F_NO_NOTIFY) {
+		if (d->packed)
+			off = le16toh(__atomic_load_n(&e->flags,
+						      __ATOMIC_RELAXED)) ==
+			      VRING_PACKED_EVENT_FLAG_DISABLE;
+		else
+			off = le16toh(__atomic_load_n(&vq->used->flags,
+						      __ATOMIC_RELAXED)) &
+			      VRING_USED_F_NO_NOTIFY;
+		if (off) {
 			vq->kicks_skipped++;
 			return 0;
 		}

@@ -131,7 +131,7 @@ struct vmdev_vq {
 	uint16_t *doorbell;
 	uint64_t calls;
 	uint64_t kicks;
-	uint64_t kicks_skipped;	/* the device said VRING_USED_F_NO_NOTIFY */
+	uint64_t kicks_skipped;	/* the device said not to (NO_NOTIFY, DISABLE) */
 };
 
 struct vmdev {

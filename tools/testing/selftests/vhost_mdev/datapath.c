@@ -206,12 +206,14 @@ TEST_F(datapath, loopback_10000_frames)
 
 /*
  * A driver that kicks after every frame it adds, @NPACKETS frames, each
- * received and compared. Split rings: while a pass runs the simulator's
- * used rings say VRING_USED_F_NO_NOTIFY, and the library then does not
- * kick: some frames go without a kick (here, in lock step with the device,
- * a third to a half of them; `make bench`'s streaming client makes a few
- * kicks per thousand frames), the device's debugfs count is exactly the
- * kicks the library made, and no frame is lost. Packed rings: every kick.
+ * received and compared. While a pass runs the simulator's rings say the
+ * driver need not kick (split: VRING_USED_F_NO_NOTIFY in the used ring;
+ * packed: VRING_PACKED_EVENT_FLAG_DISABLE in the device event
+ * suppression), and the library then does not: some frames go without a
+ * kick (here, in lock step with the device, a third to a half of them;
+ * `make bench`'s streaming client makes a few kicks per thousand frames),
+ * the device's debugfs count is exactly the kicks the library made, and no
+ * frame is lost.
  */
 TEST_F(datapath, kicks_while_streaming)
 {
@@ -247,7 +249,7 @@ TEST_F(datapath, kicks_while_streaming)
 	       NPACKETS, kicks, (unsigned long long)tx->kicks_skipped);
 	EXPECT_EQ(NPACKETS, tx->kicks + tx->kicks_skipped);
 	EXPECT_EQ((long long)tx->kicks, kicks);
-	EXPECT_EQ(variant->packed, tx->kicks_skipped == 0);
+	EXPECT_LT(0, tx->kicks_skipped);
 }
 
 /* Both pairs at once: each pair's frames come back on its own queue. */

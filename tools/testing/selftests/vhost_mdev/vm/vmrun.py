@@ -49,6 +49,11 @@ SPLATS = re.compile(
     r"blocked for more than|possible recursive locking|"
     r"suspicious RCU usage|sleeping function called from invalid context")
 
+# What a splat's excerpt leaves out: the stack's unreliable "? " frames and
+# the register dump, so that the frames that matter fit in it.
+SPLAT_NOISE = re.compile(
+    r"\]\s+\? |\] (Code|RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|DR[0-7]|PKRU):")
+
 # A thread of an L2 VM in the test VM's kernel log: its QEMU, a vCPU thread,
 # KVM's PIT thread or its huge-page recovery thread.
 L2_THREAD = re.compile(r"\bComm: (qemu-system-x86|CPU \d+/KVM|kvm-pit/\d+|"
@@ -808,11 +813,12 @@ def run_vm(args, conf, why):
     lines, bad = scan_console(console)
     if bad:
         first = bad[0]
-        excerpt = lines[max(0, first - 2):first + 40]
+        excerpt = [l for l in lines[max(0, first - 2):first + 120]
+                   if not SPLAT_NOISE.search(l)][:40]
         reasons.append("guest kernel log has %d splat line%s (%s); from line "
-                       "%d:\n    %s" % (len(bad), "" if len(bad) == 1 else "s",
-                                        console, first + 1,
-                                        "\n    ".join(excerpt)))
+                       "%d, without unreliable frames and registers:\n    %s"
+                       % (len(bad), "" if len(bad) == 1 else "s", console,
+                          first + 1, "\n    ".join(excerpt)))
     noisy = [l for l in qerr if l.strip() and
              not any(p.search(l) for p in QEMU_BENIGN + run.expected_qemu)]
     if noisy:
@@ -827,8 +833,11 @@ def run_vm(args, conf, why):
                                          run.script or "did not finish"))
         for r in reasons:
             print("vmrun: FAIL: " + r)
-        log("%s %s in %.0f s" % (args.script, "failed" if reasons
-                                 else "succeeded", run.elapsed()))
+        # The first reason again, last: a log read from its tail shows it.
+        log("%s %s in %.0f s%s" % (args.script, "failed" if reasons
+                                   else "succeeded", run.elapsed(),
+                                   ": " + reasons[0].splitlines()[0]
+                                   if reasons else ""))
         return 1 if reasons else 0
 
     passed = sum(t.passed for t in run.files)

@@ -229,6 +229,16 @@ vmdev_sim_pdesc(struct vmdev_sim *sim, u16 idx, u16 pos, bool wrap)
 	return vq->pdescs;
 }
 
+/* Packed ring: the flags of the descriptor at @pos (< the ring's size). */
+static int vmdev_sim_pdesc_flags(struct vmdev_sim *sim, u16 idx, u16 pos,
+				 u16 *flags)
+{
+	return vmdev_sim_read16(sim, idx, sim->vqs[idx].desc +
+				pos * sizeof(struct vring_packed_desc) +
+				offsetof(struct vring_packed_desc, flags),
+				flags);
+}
+
 /*
  * Packed ring: read the buffer at *@pos, *@wrap into @chain (NULL: only
  * step over it), and move them past it. @counted: the buffer was counted
@@ -282,10 +292,7 @@ static int vmdev_sim_packed_chain(struct vmdev_sim *sim, u16 idx, u16 *pos,
 		 * flags.
 		 */
 		if (!n || !chain) {
-			ret = vmdev_sim_read16(sim, idx, vq->desc + *pos *
-					       sizeof(desc) +
-					       offsetof(typeof(desc), flags),
-					       &flags);
+			ret = vmdev_sim_pdesc_flags(sim, idx, *pos, &flags);
 			if (ret) {
 				*why = "descriptor ring not mapped";
 				return ret;
@@ -976,9 +983,7 @@ static int vmdev_sim_avail_mark(struct vmdev_sim *sim, u16 idx, u32 *mark)
 	}
 	if (vq->count_pos >= vq->num)
 		return -EIO;
-	ret = vmdev_sim_read16(sim, idx, vq->desc + vq->count_pos *
-			       sizeof(struct vring_packed_desc) +
-			       offsetof(struct vring_packed_desc, flags), &v);
+	ret = vmdev_sim_pdesc_flags(sim, idx, vq->count_pos, &v);
 	*mark = vq->count_pos | vq->count_wrap << 15 |
 		(vmdev_sim_desc_avail(v, vq->count_wrap) ?
 		 VMDEV_SIM_MARK_NEW : 0);

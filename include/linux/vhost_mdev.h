@@ -73,8 +73,9 @@ enum vhost_mdev_dma_model {
  * @VHOST_MDEV_LOG_NONE: they cannot be: the core does not offer
  *	VHOST_F_LOG_ALL, and QEMU blocks migration.
  * @VHOST_MDEV_LOG_IOTLB_WRITES: a %VHOST_MDEV_DMA_TRANSLATE device that
- *	writes guest memory only with vhost_mdev_iotlb_write(), which logs
- *	every write in address space 0 while the client asks for it.
+ *	writes guest memory only with vhost_mdev_iotlb_write() and
+ *	vhost_mdev_iotlb_move(), which log every write in address space 0
+ *	while the client asks for it.
  */
 enum vhost_mdev_log_model {
 	VHOST_MDEV_LOG_NONE,
@@ -360,5 +361,7 @@ int vhost_mdev_iotlb_read(struct vhost_mdev_device *vdev, u32 asid,
 			  void *dst, u64 iova, size_t len);
 int vhost_mdev_iotlb_write(struct vhost_mdev_device *vdev, u32 asid,
 			   u64 iova, const void *src, size_t len);
+int vhost_mdev_iotlb_move(struct vhost_mdev_device *vdev, u32 dst_asid,
+			  u64 dst, u32 src_asid, u64 src, size_t len);
 
 #endif /* _LINUX_VHOST_MDEV_H */

@@ -828,6 +828,25 @@ static void vhost_mdev_copy_once(void *guest, void *buf, size_t n, bool write)
 }
 
 /*
+ * Where guest memory at @iova, mapped with @perm, is: *@pa, for *@n bytes
+ * (at most @len) that stay within one page and one entry.
+ */
+static int vhost_mdev_iotlb_at(struct vhost_mdev_core *core, u32 asid,
+			       u64 iova, u32 perm, size_t len, phys_addr_t *pa,
+			       size_t *n)
+{
+	struct vhost_iotlb_map *map;
+
+	map = vhost_iotlb_itree_first(&core->iotlb[asid], iova, iova);
+	if (!map || (map->perm & perm) != perm)
+		return -EFAULT;
+	*pa = map->addr + (iova - map->start);
+	*n = min3((u64)len, map->last - iova + 1,
+		  (u64)(PAGE_SIZE - offset_in_page(*pa)));
+	return 0;
+}
+
+/*
  * Copy @len bytes between @buf and guest memory at @iova, which must be
  * mapped with @perm: VHOST_MAP_RO reads guest memory into @buf,
  * VHOST_MAP_WO writes @buf to it. Page by page, each within one entry.
@@ -836,24 +855,22 @@ static int vhost_mdev_iotlb_copy(struct vhost_mdev_device *vdev, u32 asid,
 				 u64 iova, void *buf, size_t len, u32 perm)
 {
 	struct vhost_mdev_core *core = vdev->core;
-	struct vhost_iotlb_map *map;
 	phys_addr_t pa;
-	size_t off, n;
+	size_t n;
 	void *va;
+	int ret;
 
 	lockdep_assert_held_read(&core->iotlb_lock);
 	if (asid >= vdev->nas)
 		return -EINVAL;
 
 	while (len) {
-		map = vhost_iotlb_itree_first(&core->iotlb[asid], iova, iova);
-		if (!map || (map->perm & perm) != perm)
-			return -EFAULT;
-		pa = map->addr + (iova - map->start);
-		off = offset_in_page(pa);
-		n = min3((u64)len, map->last - iova + 1, (u64)(PAGE_SIZE - off));
+		ret = vhost_mdev_iotlb_at(core, asid, iova, perm, len, &pa, &n);
+		if (ret)
+			return ret;
 		va = kmap_local_page(pfn_to_page(PHYS_PFN(pa)));
-		vhost_mdev_copy_once(va + off, buf, n, perm == VHOST_MAP_WO);
+		vhost_mdev_copy_once(va + offset_in_page(pa), buf, n,
+				     perm == VHOST_MAP_WO);
 		kunmap_local(va);
 		if (perm == VHOST_MAP_WO && !asid)
 			vhost_mdev_log_write(core, iova, n);
@@ -908,3 +925,58 @@ int vhost_mdev_iotlb_write(struct vhost_mdev_device *vdev, u32 asid,
 				     VHOST_MAP_WO);
 }
 EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_write);
+
+/**
+ * vhost_mdev_iotlb_move - copy guest memory to guest memory
+ * @vdev: the device, with vhost_mdev_iotlb_lock() held
+ * @dst_asid: the address space written
+ * @dst: where to copy
+ * @src_asid: the address space read
+ * @src: where from
+ * @len: how many bytes
+ *
+ * A device-read access at @src and a device-write access at @dst, without
+ * a buffer in between: a device that hands what its driver sent back to
+ * it (a loopback) copies once, not twice. Logged as
+ * vhost_mdev_iotlb_write() logs. Overlapping ranges are the driver's
+ * mistake: the bytes @dst gets are then undefined, nothing else is.
+ *
+ * Return: 0, -EINVAL for a bad address space, -EFAULT if part of either
+ * range is not mapped as needed (some bytes may have been copied).
+ */
+int vhost_mdev_iotlb_move(struct vhost_mdev_device *vdev, u32 dst_asid,
+			  u64 dst, u32 src_asid, u64 src, size_t len)
+{
+	struct vhost_mdev_core *core = vdev->core;
+	phys_addr_t dpa, spa;
+	size_t dn, sn;
+	void *dva, *sva;
+	int ret;
+
+	lockdep_assert_held_read(&core->iotlb_lock);
+	if (dst_asid >= vdev->nas || src_asid >= vdev->nas)
+		return -EINVAL;
+
+	while (len) {
+		ret = vhost_mdev_iotlb_at(core, src_asid, src, VHOST_MAP_RO,
+					  len, &spa, &sn);
+		if (ret)
+			return ret;
+		ret = vhost_mdev_iotlb_at(core, dst_asid, dst, VHOST_MAP_WO,
+					  sn, &dpa, &dn);
+		if (ret)
+			return ret;
+		sva = kmap_local_page(pfn_to_page(PHYS_PFN(spa)));
+		dva = kmap_local_page(pfn_to_page(PHYS_PFN(dpa)));
+		memcpy(dva + offset_in_page(dpa), sva + offset_in_page(spa), dn);
+		kunmap_local(dva);
+		kunmap_local(sva);
+		if (!dst_asid)
+			vhost_mdev_log_write(core, dst, dn);
+		dst += dn;
+		src += dn;
+		len -= dn;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_move);

@@ -339,6 +339,10 @@ int vmdev_sim_chain_read(struct vmdev_sim *sim, u16 idx,
 int vmdev_sim_chain_write(struct vmdev_sim *sim, u16 idx,
 			  const struct vmdev_sim_chain *chain, u32 off,
 			  const void *buf, u32 len);
+int vmdev_sim_chain_move(struct vmdev_sim *sim, u16 to_idx,
+			 const struct vmdev_sim_chain *to, u32 to_off,
+			 u16 from_idx, const struct vmdev_sim_chain *from,
+			 u32 from_off, u32 len);
 void vmdev_sim_broken(struct vmdev_sim *sim, u16 idx, const char *why,
 		      int err);
 void vmdev_sim_hub_deliver(struct vmdev_sim *sim,

@@ -845,6 +845,21 @@ int vmdev_sim_vq_publish(struct vmdev_sim *sim, u16 idx)
 EXPORT_SYMBOL_GPL(vmdev_sim_vq_publish);
 
 /*
+ * The segment of @chain's readable part (@write false) or writable part
+ * (@write) that holds its byte @off: its index, and *@off made relative to
+ * it (the part's end when @off is past it).
+ */
+static u16 vmdev_sim_chain_seek(const struct vmdev_sim_chain *chain,
+				u32 *off, bool write)
+{
+	u16 i = write ? chain->nout : 0, end = write ? chain->nseg : chain->nout;
+
+	while (i < end && *off >= chain->seg[i].len)
+		*off -= chain->seg[i++].len;
+	return i;
+}
+
+/*
  * Copy @len bytes at offset @off of the chain's readable part (@write
  * false: into @buf) or writable part (@write: from @buf).
  */
@@ -853,12 +868,10 @@ static int vmdev_sim_chain_copy(struct vmdev_sim *sim, u16 idx,
 				void *buf, u32 len, bool write)
 {
 	u32 asid = vmdev_sim_vq_asid(sim, idx), n;
-	u16 i = write ? chain->nout : 0, end = write ? chain->nseg : chain->nout;
+	u16 end = write ? chain->nseg : chain->nout;
+	u16 i = vmdev_sim_chain_seek(chain, &off, write);
 	int ret;
 
-	/* The segment that holds byte @off of the part. */
-	while (i < end && off >= chain->seg[i].len)
-		off -= chain->seg[i++].len;
 	while (len) {
 		if (i >= end)
 			return -EFAULT;
@@ -913,6 +926,67 @@ int vmdev_sim_chain_write(struct vmdev_sim *sim, u16 idx,
 				    true);
 }
 EXPORT_SYMBOL_GPL(vmdev_sim_chain_write);
+
+/**
+ * vmdev_sim_chain_move - copy from one chain of a device to another
+ * @sim: the device, its lock held
+ * @to_idx: the virtqueue of the chain written
+ * @to: that chain
+ * @to_off: offset in its writable part
+ * @from_idx: the virtqueue of the chain read
+ * @from: that chain
+ * @from_off: offset in its readable part
+ * @len: how many bytes
+ *
+ * Guest memory to guest memory (vhost_mdev_iotlb_move()), without a
+ * buffer in between: a loopback device's frame, copied once.
+ *
+ * Return: 0, or -EFAULT for bytes outside either part or not mapped.
+ */
+int vmdev_sim_chain_move(struct vmdev_sim *sim, u16 to_idx,
+			 const struct vmdev_sim_chain *to, u32 to_off,
+			 u16 from_idx, const struct vmdev_sim_chain *from,
+			 u32 from_off, u32 len)
+{
+	u32 to_asid = vmdev_sim_vq_asid(sim, to_idx);
+	u32 from_asid = vmdev_sim_vq_asid(sim, from_idx);
+	u16 ti = vmdev_sim_chain_seek(to, &to_off, true);
+	u16 fi = vmdev_sim_chain_seek(from, &from_off, false);
+	int ret = 0;
+	u32 n;
+
+	lockdep_assert_held(&sim->lock);
+	vhost_mdev_iotlb_lock(&sim->vdev);
+	while (len) {
+		if (ti >= to->nseg || fi >= from->nout) {
+			ret = -EFAULT;
+			break;
+		}
+		n = min3(len, to->seg[ti].len - to_off,
+			 from->seg[fi].len - from_off);
+		sim->stats.copies++;
+		ret = vhost_mdev_iotlb_move(&sim->vdev, to_asid,
+					    to->seg[ti].addr + to_off,
+					    from_asid,
+					    from->seg[fi].addr + from_off, n);
+		if (ret)
+			break;
+		len -= n;
+		to_off += n;
+		from_off += n;
+		if (to_off == to->seg[ti].len) {
+			ti++;
+			to_off = 0;
+		}
+		if (from_off == from->seg[fi].len) {
+			fi++;
+			from_off = 0;
+		}
+	}
+	vhost_mdev_iotlb_unlock(&sim->vdev);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vmdev_sim_chain_move);
 
 static bool vmdev_sim_can_run(struct vmdev_sim *sim)
 {
@@ -1661,7 +1735,7 @@ vmdev_sim_create(struct vhost_mdev_parent *parent, struct mdev_device *mdev,
 
 	sim->parent = sp;
 	sim->type = t;
-	/* Every write goes through vhost_mdev_iotlb_write(): logged. */
+	/* Every write goes through vhost_mdev_iotlb_write() or _move(): logged. */
 	sim->vdev.log_model = VHOST_MDEV_LOG_IOTLB_WRITES;
 	INIT_LIST_HEAD(&sim->node);
 	mutex_init(&sim->lock);

@@ -33,6 +33,8 @@
 #define VMDEV_SIM_NET_HDR_LEN		sizeof(struct virtio_net_hdr_v1)
 /* Largest frame without GSO (not offered): 64 KiB is generous. */
 #define VMDEV_SIM_NET_MAX_FRAME		SZ_64K
+/* Frames from this long go from guest memory to guest memory (loopback). */
+#define VMDEV_SIM_NET_COPYBREAK		256
 #define VMDEV_SIM_NET_MTU		1500
 #define VMDEV_SIM_NET_MAX_PAIRS		8
 #define VMDEV_SIM_NET_VQ_NUM_MAX	1024
@@ -167,16 +169,28 @@ static void vmdev_sim_net_set_config(struct vmdev_sim *sim,
 }
 
 /*
+ * A frame a loopback device receives straight from its transmit chain:
+ * @chain of queue @tx, after the chain's header.
+ */
+struct vmdev_sim_net_src {
+	const struct vmdev_sim_chain *chain;
+	u16 tx;
+};
+
+/*
  * Receive @len bytes of @frame on queue @rx, after a fresh header. The
  * %VMDEV_SIM_NET_HDR_LEN bytes before @frame hold the header of a frame
- * in one buffer: the two go in one write then. Return 1 when it was, 0
- * when there are not enough receive buffers yet (nothing taken), -E2BIG
+ * in one buffer: the two go in one write then. With @src the frame is
+ * still in the transmit chain (@frame is the bounce buffer, not filled):
+ * into one receive buffer it is copied from there, guest memory to guest
+ * memory; across several, through @frame. Return 1 when it was received,
+ * 0 when there are not enough receive buffers yet (nothing taken), -E2BIG
  * when the driver's buffers cannot hold it (nothing taken), another
  * -errno when the device broke.
  */
 static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
 				 const u8 *frame, u32 len, u16 *taken,
-				 int avail)
+				 int avail, const struct vmdev_sim_net_src *src)
 {
 	struct vmdev_sim_net *net = sim->priv;
 	bool mrg = sim->features & BIT_ULL(VIRTIO_NET_F_MRG_RXBUF);
@@ -210,7 +224,13 @@ static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
 		if (!nbufs && room >= len) {
 			ret = vmdev_sim_chain_write(sim, rx, &net->rx, 0,
 						    frame - hdr_room,
-						    hdr_room + len);
+						    hdr_room + (src ? 0 : len));
+			if (!ret && src)
+				ret = vmdev_sim_chain_move(sim, rx, &net->rx,
+							   hdr_room, src->tx,
+							   src->chain,
+							   VMDEV_SIM_NET_HDR_LEN,
+							   len);
 			if (ret)
 				goto broken;
 			ret = vmdev_sim_vq_push(sim, rx, &net->rx,
@@ -219,6 +239,15 @@ static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
 				return ret;
 			(*taken)++;
 			return 1;
+		}
+		if (src) {
+			ret = vmdev_sim_chain_read(sim, src->tx, src->chain,
+						   VMDEV_SIM_NET_HDR_LEN,
+						   net->bounce +
+						   VMDEV_SIM_NET_HDR_LEN, len);
+			if (ret)
+				goto broken;
+			src = NULL;
 		}
 		n = min(room, len - done);
 		ret = vmdev_sim_chain_write(sim, rx, &net->rx, hdr_room,
@@ -251,12 +280,25 @@ rollback:
 }
 
 /*
- * Take the @nth available transmit chain of queue @tx and copy its frame
- * into the bounce buffer. Return the frame's length, -EINVAL for a
- * malformed packet (dropped, as a NIC would), another -errno when the device
- * broke.
+ * Does a frame of @len bytes go from transmit chain to receive buffer
+ * without the bounce buffer (@direct: a loopback)? Guest memory to guest
+ * memory saves a copy but costs a second translation: worth it from
+ * %VMDEV_SIM_NET_COPYBREAK bytes on.
  */
-static int vmdev_sim_net_take(struct vmdev_sim *sim, u16 tx, u16 nth)
+static bool vmdev_sim_net_direct(bool direct, u32 len)
+{
+	return direct && len >= VMDEV_SIM_NET_COPYBREAK;
+}
+
+/*
+ * Take the @nth available transmit chain of queue @tx and copy its frame
+ * into the bounce buffer, unless @direct and the frame is long enough to
+ * go straight to a receive buffer (vmdev_sim_net_direct()). Return the
+ * frame's length, -EINVAL for a malformed packet (dropped, as a NIC
+ * would), another -errno when the device broke.
+ */
+static int vmdev_sim_net_take(struct vmdev_sim *sim, u16 tx, u16 nth,
+			      bool direct)
 {
 	struct vmdev_sim_net *net = sim->priv;
 	u32 len;
@@ -270,6 +312,8 @@ static int vmdev_sim_net_take(struct vmdev_sim *sim, u16 tx, u16 nth)
 	    net->tx.out_len - VMDEV_SIM_NET_HDR_LEN > VMDEV_SIM_NET_MAX_FRAME)
 		return -EINVAL;
 	len = net->tx.out_len - VMDEV_SIM_NET_HDR_LEN;
+	if (vmdev_sim_net_direct(direct, len))
+		return len;
 	ret = vmdev_sim_chain_read(sim, tx, &net->tx, VMDEV_SIM_NET_HDR_LEN,
 				   net->bounce + VMDEV_SIM_NET_HDR_LEN, len);
 	if (ret) {
@@ -289,6 +333,9 @@ static bool vmdev_sim_net_link(struct vmdev_sim *rsim, u16 rx,
 {
 	struct vmdev_sim_vq *txq = &tsim->vqs[tx], *rxq = &rsim->vqs[rx];
 	struct vmdev_sim_net *tnet = tsim->priv;
+	/* A loopback copies each frame once; a pair, through the bounce. */
+	struct vmdev_sim_net_src src = { .chain = &tnet->tx, .tx = tx };
+	bool direct = rsim == tsim;
 	u16 sent = 0, taken = 0;
 	int ntx, nrx, len, ret;
 
@@ -302,13 +349,16 @@ static bool vmdev_sim_net_link(struct vmdev_sim *rsim, u16 rx,
 		return false;
 
 	while (sent < ntx && sent < VMDEV_SIM_NET_BUDGET) {
-		len = vmdev_sim_net_take(tsim, tx, sent);
+		len = vmdev_sim_net_take(tsim, tx, sent, direct);
 		if (len < 0 && len != -EINVAL)
 			return false;
 		if (len >= 0) {
 			ret = vmdev_sim_net_receive(rsim, rx, tnet->bounce +
 						    VMDEV_SIM_NET_HDR_LEN, len,
-						    &taken, nrx);
+						    &taken, nrx,
+						    vmdev_sim_net_direct(direct,
+									 len) ?
+						    &src : NULL);
 			/* No receive buffer yet: the frame waits for one. */
 			if (!ret) {
 				rsim->stats.waits++;
@@ -429,7 +479,8 @@ static void vmdev_sim_net_hub_receive(struct vmdev_sim *to, void *arg)
 	avail = vmdev_sim_vq_avail(to, rx);
 	if (avail < 0)
 		return;
-	ret = vmdev_sim_net_receive(to, rx, f->data, f->len, &taken, avail);
+	ret = vmdev_sim_net_receive(to, rx, f->data, f->len, &taken, avail,
+				    NULL);
 	if (ret < 0 && ret != -E2BIG)
 		return;
 	if (ret <= 0)
@@ -458,7 +509,7 @@ static bool vmdev_sim_net_flood(struct vmdev_sim *sim, u16 tx)
 		return false;
 
 	while (sent < ntx && sent < VMDEV_SIM_NET_BUDGET) {
-		len = vmdev_sim_net_take(sim, tx, sent);
+		len = vmdev_sim_net_take(sim, tx, sent, false);
 		if (len < 0 && len != -EINVAL)
 			return false;
 		if (len >= 0) {

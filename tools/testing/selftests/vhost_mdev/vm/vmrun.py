@@ -58,6 +58,10 @@ SPLAT_NOISE = re.compile(
 # KVM's PIT thread or its huge-page recovery thread.
 L2_THREAD = re.compile(r"\bComm: (qemu-system-x86|CPU \d+/KVM|kvm-pit/\d+|"
                        r"kvm-nx-lpage-re)")
+# A crash in KVM itself (a frame of its modules, kvmhold's vCPU), or on an
+# int3 left by the kernel's patching of its own code (TCG's race).
+KVM_CRASH = re.compile(r"\bComm: kvmhold\b|\[kvm(_amd|_intel)?\]|"
+                       r"Oops: int3")
 # A test's output line that starts an L2 VM.
 L2_QEMU = re.compile(r"qemu-system-x86_64 .*-accel kvm")
 # A stack frame in one of our modules ("func+0x1/0x2 [vhost_mdev_sim]").
@@ -716,15 +720,25 @@ def main():
 def machine_fault(args, run, rc, timed_out):
     """A fault of the test machine itself (the guide's "Faults of the test
     machine itself") that ended the run inside a test file, before any test
-    failed, QEMU exiting 0: (why, the crash's kernel log lines), or None.
-    Either a silent reset (no kernel message at all), or a panic under an
-    L2 VM (in one of its threads, or in a test file that started one) with
-    no frame of ours in the crash."""
-    if args.script or args.keep or not run.init_seen or timed_out or \
-            run.done or rc != 0 or run.cur is None or run.reasons or \
-            any(t.failed for t in run.files):
+    failed, or inside a script before it said how it ended, QEMU exiting 0:
+    (why, the crash's kernel log lines), or None. Either a silent reset (no
+    kernel message at all), or a panic with no frame of ours in the crash,
+    under an L2 VM (in one of its threads, or in a test file that started
+    one) or in KVM (its modules' frames, kvmhold) or on an int3 (TCG's
+    cross-modifying code race: DESIGN.md)."""
+    if args.keep or not run.init_seen or timed_out or run.done or rc != 0 \
+            or run.reasons:
         return None
-    where = "inside %s after %.0f s" % (run.cur.name, run.elapsed())
+    if args.script:
+        if run.script:
+            return None
+        where, nested = "inside %s after %.0f s" % (args.script,
+                                                     run.elapsed()), False
+    else:
+        if run.cur is None or any(t.failed for t in run.files):
+            return None
+        where = "inside %s after %.0f s" % (run.cur.name, run.elapsed())
+        nested = run.cur.nested
     lines, bad = scan_console(os.path.join(args.workdir, "console.log"))
     if not bad:
         return ("the guest reset itself silently %s (qemu rc 0, no kernel "
@@ -735,10 +749,11 @@ def machine_fault(args, run, rc, timed_out):
         return None
     if any(OUR_FRAME.search(l) for l in crash):
         return None
-    if not run.cur.nested and not any(L2_THREAD.search(l) for l in crash):
+    if not nested and not any(L2_THREAD.search(l) or KVM_CRASH.search(l)
+                              for l in crash):
         return None
-    return ("the guest kernel crashed under an L2 VM %s, no function of ours "
-            "in the crash" % where, crash)
+    return ("the guest kernel crashed under KVM or an L2 VM %s, no function "
+            "of ours in the crash" % where, crash)
 
 
 def run_vm(args, conf, why):
@@ -784,13 +799,15 @@ def run_vm(args, conf, why):
         console = os.path.join(args.workdir, "console.log")
         kept = os.path.join(args.workdir, "console-reset.log")
         os.replace(console, kept)
-        rest = tests[tests.index(run.cur.name):]
+        rest = [args.script] if args.script else \
+            tests[tests.index(run.cur.name):]
         log("%s; its console: %s" % (again, kept))
         for l in crash[:40]:
             print("    " + l)
         log("booting once more for %s" % " ".join(rest))
         first, first_err = run, qerr
-        image, _, _, _ = ir.build(rest, conf)
+        if not args.script:
+            image, _, _, _ = ir.build(rest, conf)
         run, qerr, rc, timed_out = boot(args, image, args.workdir, 1)
         run.files = [f for f in first.files if f is not first.cur] + run.files
         run.reasons = first.reasons + run.reasons
@@ -833,6 +850,8 @@ def run_vm(args, conf, why):
                                          run.script or "did not finish"))
         for r in reasons:
             print("vmrun: FAIL: " + r)
+        if run.rebooted:
+            print("vmrun: booted once more after this: %s" % run.rebooted)
         # The first reason again, last: a log read from its tail shows it.
         log("%s %s in %.0f s%s" % (args.script, "failed" if reasons
                                    else "succeeded", run.elapsed(),

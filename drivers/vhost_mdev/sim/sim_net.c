@@ -178,15 +178,34 @@ struct vmdev_sim_net_src {
 };
 
 /*
+ * Copy the frame of @src, @len bytes, into the bounce buffer; the device
+ * broke when its transmit buffer is not mapped.
+ */
+static int vmdev_sim_net_fill(struct vmdev_sim *sim,
+			      const struct vmdev_sim_net_src *src, u32 len)
+{
+	struct vmdev_sim_net *net = sim->priv;
+	int ret;
+
+	ret = vmdev_sim_chain_read(sim, src->tx, src->chain,
+				   VMDEV_SIM_NET_HDR_LEN,
+				   net->bounce + VMDEV_SIM_NET_HDR_LEN, len);
+	if (ret)
+		vmdev_sim_broken(sim, src->tx, "buffer not mapped", ret);
+	return ret;
+}
+
+/*
  * Receive @len bytes of @frame on queue @rx, after a fresh header. The
  * %VMDEV_SIM_NET_HDR_LEN bytes before @frame hold the header of a frame
  * in one buffer: the two go in one write then. With @src the frame is
  * still in the transmit chain (@frame is the bounce buffer, not filled):
- * into one receive buffer it is copied from there, guest memory to guest
- * memory; across several, through @frame. Return 1 when it was received,
- * 0 when there are not enough receive buffers yet (nothing taken), -E2BIG
- * when the driver's buffers cannot hold it (nothing taken), another
- * -errno when the device broke.
+ * from %VMDEV_SIM_NET_COPYBREAK bytes on, into one receive buffer, it is
+ * copied from there, guest memory to guest memory (which saves a copy but
+ * costs a second translation); otherwise through @frame. Return 1 when it
+ * was received, 0 when there are not enough receive buffers yet (nothing
+ * taken), -E2BIG when the driver's buffers cannot hold it (nothing taken),
+ * another -errno when the device broke.
  */
 static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
 				 const u8 *frame, u32 len, u16 *taken,
@@ -199,6 +218,12 @@ static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
 	u16 first = *taken, nbufs = 0;
 	int ret;
 
+	if (src && len < VMDEV_SIM_NET_COPYBREAK) {
+		ret = vmdev_sim_net_fill(sim, src, len);
+		if (ret)
+			return ret;
+		src = NULL;
+	}
 	while (!nbufs || done < len) {
 		if (*taken >= avail) {
 			ret = 0;
@@ -241,12 +266,9 @@ static int vmdev_sim_net_receive(struct vmdev_sim *sim, u16 rx,
 			return 1;
 		}
 		if (src) {
-			ret = vmdev_sim_chain_read(sim, src->tx, src->chain,
-						   VMDEV_SIM_NET_HDR_LEN,
-						   net->bounce +
-						   VMDEV_SIM_NET_HDR_LEN, len);
+			ret = vmdev_sim_net_fill(sim, src, len);
 			if (ret)
-				goto broken;
+				return ret;
 			src = NULL;
 		}
 		n = min(room, len - done);
@@ -280,27 +302,17 @@ rollback:
 }
 
 /*
- * Does a frame of @len bytes go from transmit chain to receive buffer
- * without the bounce buffer (@direct: a loopback)? Guest memory to guest
- * memory saves a copy but costs a second translation: worth it from
- * %VMDEV_SIM_NET_COPYBREAK bytes on.
- */
-static bool vmdev_sim_net_direct(bool direct, u32 len)
-{
-	return direct && len >= VMDEV_SIM_NET_COPYBREAK;
-}
-
-/*
- * Take the @nth available transmit chain of queue @tx and copy its frame
- * into the bounce buffer, unless @direct and the frame is long enough to
- * go straight to a receive buffer (vmdev_sim_net_direct()). Return the
- * frame's length, -EINVAL for a malformed packet (dropped, as a NIC
- * would), another -errno when the device broke.
+ * Take the @nth available transmit chain of queue @tx and, unless @direct
+ * (vmdev_sim_net_receive() takes the frame from the chain), copy its frame
+ * into the bounce buffer. Return the frame's length, -EINVAL for a
+ * malformed packet (dropped, as a NIC would), another -errno when the
+ * device broke.
  */
 static int vmdev_sim_net_take(struct vmdev_sim *sim, u16 tx, u16 nth,
 			      bool direct)
 {
 	struct vmdev_sim_net *net = sim->priv;
+	struct vmdev_sim_net_src src = { .chain = &net->tx, .tx = tx };
 	u32 len;
 	int ret;
 
@@ -312,13 +324,10 @@ static int vmdev_sim_net_take(struct vmdev_sim *sim, u16 tx, u16 nth,
 	    net->tx.out_len - VMDEV_SIM_NET_HDR_LEN > VMDEV_SIM_NET_MAX_FRAME)
 		return -EINVAL;
 	len = net->tx.out_len - VMDEV_SIM_NET_HDR_LEN;
-	if (vmdev_sim_net_direct(direct, len))
-		return len;
-	ret = vmdev_sim_chain_read(sim, tx, &net->tx, VMDEV_SIM_NET_HDR_LEN,
-				   net->bounce + VMDEV_SIM_NET_HDR_LEN, len);
-	if (ret) {
-		vmdev_sim_broken(sim, tx, "buffer not mapped", ret);
-		return ret;
+	if (!direct) {
+		ret = vmdev_sim_net_fill(sim, &src, len);
+		if (ret)
+			return ret;
 	}
 	return len;
 }
@@ -356,9 +365,7 @@ static bool vmdev_sim_net_link(struct vmdev_sim *rsim, u16 rx,
 			ret = vmdev_sim_net_receive(rsim, rx, tnet->bounce +
 						    VMDEV_SIM_NET_HDR_LEN, len,
 						    &taken, nrx,
-						    vmdev_sim_net_direct(direct,
-									 len) ?
-						    &src : NULL);
+						    direct ? &src : NULL);
 			/* No receive buffer yet: the frame waits for one. */
 			if (!ret) {
 				rsim->stats.waits++;

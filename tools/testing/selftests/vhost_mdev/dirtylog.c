@@ -65,64 +65,6 @@ static int io(int fd, unsigned long req, void *arg)
 	return vmdev_ioctl(fd, req, arg);
 }
 
-/* SET_VRING_ADDR of every queue the library set up, as it set it, + @flags. */
-static int vring_addrs(struct vmdev *d, unsigned int flags)
-{
-	struct vhost_vring_addr a;
-	unsigned int q;
-	int ret;
-
-	for (q = 0; q < d->nvqs; q++) {
-		if (!d->vqs[q].num)
-			continue;
-		a = (struct vhost_vring_addr) {
-			.index = q, .flags = flags,
-			.desc_user_addr = vmdev_iova(d, d->vqs[q].desc),
-			.avail_user_addr = vmdev_iova(d, d->vqs[q].avail),
-			.used_user_addr = vmdev_iova(d, d->vqs[q].used),
-			.log_guest_addr = vmdev_iova(d, d->vqs[q].used),
-		};
-		ret = io(d->fd, VHOST_SET_VRING_ADDR, &a);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/* What QEMU 7.2's vhost_dev_set_log(true) sends a running device. */
-static int log_start(struct vmdev *d, uint64_t *log)
-{
-	uint64_t features = d->features | F(VHOST_F_LOG_ALL);
-	uint64_t base = (uintptr_t)log, backend;
-	uint8_t status;
-	int ret;
-
-	ret = io(d->fd, VHOST_SET_LOG_BASE, &base);
-	if (!ret)
-		ret = io(d->fd, VHOST_SET_FEATURES, &features);
-	if (!ret)
-		ret = io(d->fd, VHOST_GET_BACKEND_FEATURES, &backend);
-	if (!ret) {
-		backend = d->backend;
-		ret = io(d->fd, VHOST_SET_BACKEND_FEATURES, &backend);
-	}
-	if (!ret)
-		ret = vmdev_get_status(d->fd, &status);
-	if (!ret)
-		ret = vmdev_set_status(d->fd, status);
-	if (!ret)
-		ret = vring_addrs(d, 1 << VHOST_VRING_F_LOG);
-	return ret;
-}
-
-/* And vhost_dev_set_log(false). */
-static int log_stop(struct vmdev *d)
-{
-	int ret = io(d->fd, VHOST_SET_FEATURES, &d->features);
-
-	return ret ?: vring_addrs(d, 0);
-}
-
 /* Send and receive @n frames of 1000 bytes on pair 0 (the loopback). */
 static int traffic(struct vmdev *d, unsigned int n)
 {
@@ -143,36 +85,6 @@ static int traffic(struct vmdev *d, unsigned int n)
 	return 0;
 }
 
-static void set_page(uint64_t *bits, uint64_t iova, uint64_t len)
-{
-	uint64_t p;
-
-	for (p = iova / PAGE; p <= (iova + len - 1) / PAGE; p++)
-		bits[p / 64] |= 1ULL << (p % 64);
-}
-
-/*
- * The pages the device wrote on queue @q since its used index was @from:
- * each used element and the index, and each buffer up to its used length.
- */
-static void written(struct vmdev *d, unsigned int q, uint16_t from,
-		    uint64_t *bits)
-{
-	struct vmdev_vq *vq = &d->vqs[q];
-	uint16_t i, to = le16toh(vq->used->idx);
-	uint32_t id, len;
-
-	set_page(bits, vmdev_iova(d, &vq->used->idx), 2);
-	for (i = from; i != to; i++) {
-		set_page(bits, vmdev_iova(d, &vq->used->ring[i % vq->num]),
-			 sizeof(vq->used->ring[0]));
-		id = le32toh(vq->used->ring[i % vq->num].id);
-		len = le32toh(vq->used->ring[i % vq->num].len);
-		if (len)
-			set_page(bits, le64toh(vq->desc[id].addr), len);
-	}
-}
-
 /* Log bits of the pages the library's memory spans, and beyond. */
 static uint64_t npages(struct vmdev *d)
 {
@@ -189,11 +101,11 @@ TEST_F(dirtylog, logs_exactly_what_the_device_wrote)
 	uint64_t p;
 
 	ASSERT_LE(npages(&self->d) / 8, LOG_BYTES);
-	ASSERT_EQ(0, log_start(&self->d, self->log));
+	ASSERT_EQ(0, vmdev_log_start(&self->d, self->log));
 	ASSERT_EQ(0, traffic(&self->d, NFRAMES));
 
-	written(&self->d, 0, rx0, want);
-	written(&self->d, 1, tx0, want);
+	vmdev_log_written(&self->d, 0, rx0, want);
+	vmdev_log_written(&self->d, 1, tx0, want);
 	for (p = 0; p < npages(&self->d); p++) {
 		bool w = want[p / 64] & 1ULL << (p % 64);
 		bool got = self->log[p / 64] & 1ULL << (p % 64);
@@ -218,7 +130,7 @@ TEST_F(dirtylog, a_new_log_replaces_the_old_at_once)
 	long pinned;
 	size_t i;
 
-	ASSERT_EQ(0, log_start(&self->d, self->log));
+	ASSERT_EQ(0, vmdev_log_start(&self->d, self->log));
 	ASSERT_EQ(0, traffic(&self->d, NFRAMES));
 	pinned = vmdev_vmpin_kb();
 	ASSERT_EQ(0, io(self->d.fd, VHOST_SET_LOG_BASE, &base));
@@ -236,16 +148,16 @@ TEST_F(dirtylog, a_new_log_replaces_the_old_at_once)
 /* Logging off (a cancelled migration): the log is let go, untouched. */
 TEST_F(dirtylog, logging_off_leaves_the_log_alone)
 {
-	ASSERT_EQ(0, log_start(&self->d, self->log));
+	ASSERT_EQ(0, vmdev_log_start(&self->d, self->log));
 	ASSERT_EQ(0, traffic(&self->d, 2));
-	ASSERT_EQ(0, log_stop(&self->d));
+	ASSERT_EQ(0, vmdev_log_stop(&self->d));
 	EXPECT_EQ(self->pin0 + (long)(self->d.mem_size / 1024),
 		  vmdev_vmpin_kb());
 	memset(self->log, 0, LOG_BYTES);
 	ASSERT_EQ(0, traffic(&self->d, NFRAMES));
 	EXPECT_EQ(0, memcmp(self->log, self->log2, LOG_BYTES));
 	/* And it can start again. */
-	ASSERT_EQ(0, log_start(&self->d, self->log));
+	ASSERT_EQ(0, vmdev_log_start(&self->d, self->log));
 	ASSERT_EQ(0, traffic(&self->d, 2));
 	EXPECT_NE(0, memcmp(self->log, self->log2, LOG_BYTES));
 }
@@ -253,7 +165,7 @@ TEST_F(dirtylog, logging_off_leaves_the_log_alone)
 /* A reset ends logging: its features went. */
 TEST_F(dirtylog, reset_ends_logging)
 {
-	ASSERT_EQ(0, log_start(&self->d, self->log));
+	ASSERT_EQ(0, vmdev_log_start(&self->d, self->log));
 	ASSERT_EQ(0, vmdev_set_status(self->d.fd, 0));
 	EXPECT_EQ(self->pin0 + (long)(self->d.mem_size / 1024),
 		  vmdev_vmpin_kb());
@@ -274,7 +186,7 @@ TEST_F(dirtylog, bad_log_bases)
 	ASSERT_NE(MAP_FAILED, ro);
 	ASSERT_NE(MAP_FAILED, gone);
 	munmap(gone, PAGE);
-	ASSERT_EQ(0, log_start(&self->d, self->log));
+	ASSERT_EQ(0, vmdev_log_start(&self->d, self->log));
 	pinned = vmdev_vmpin_kb();
 
 	base = (uintptr_t)ro;
@@ -375,7 +287,7 @@ TEST_F(dirtylog, log_covers_memory_mapped_later)
 	ASSERT_NE(MAP_FAILED, more);
 	snprintf(path, sizeof(path), "/sys/kernel/debug/vhost_mdev/%s/log",
 		 strrchr(self->node, '/') + 1);
-	ASSERT_EQ(0, log_start(&self->d, self->log));
+	ASSERT_EQ(0, vmdev_log_start(&self->d, self->log));
 	ASSERT_EQ(0, vmdev_read_file(path, buf, sizeof(buf)));
 	p = strstr(buf, "bytes ");
 	ASSERT_NE(NULL, p);
@@ -428,14 +340,14 @@ TEST_F(dirtylog, sysfs_switch_hides_log_all)
 	features = self->d.features | F(VHOST_F_LOG_ALL);
 	EXPECT_EQ(-EINVAL, io(self->d.fd, VHOST_SET_FEATURES, &features));
 	EXPECT_EQ(-EOPNOTSUPP, io(self->d.fd, VHOST_SET_LOG_BASE, &base));
-	EXPECT_EQ(-EOPNOTSUPP, vring_addrs(&self->d, 1 << VHOST_VRING_F_LOG));
+	EXPECT_EQ(-EOPNOTSUPP, vmdev_vring_addrs(&self->d, 1 << VHOST_VRING_F_LOG));
 	EXPECT_EQ(self->pin0 + (long)(self->d.mem_size / 1024),
 		  vmdev_vmpin_kb());
 
 	vmdev_close(&self->d);
 	ASSERT_EQ(0, vmdev_write_file(path, "1"));
 	ASSERT_EQ(0, vmdev_open(&self->d, self->node, &o));
-	ASSERT_EQ(0, log_start(&self->d, self->log));
+	ASSERT_EQ(0, vmdev_log_start(&self->d, self->log));
 }
 
 TEST_HARNESS_MAIN

@@ -514,6 +514,98 @@ static inline int fns_up(struct fn fns[2], const char **why)
 	return 0;
 }
 
+/* The dirty log of a live migration, as QEMU 7.2 drives it. */
+
+/* SET_VRING_ADDR of every queue the library set up, as it set it, + @flags. */
+static inline int vmdev_vring_addrs(struct vmdev *d, unsigned int flags)
+{
+	struct vhost_vring_addr a;
+	unsigned int q;
+	int ret;
+
+	for (q = 0; q < d->nvqs; q++) {
+		if (!d->vqs[q].num)
+			continue;
+		a = (struct vhost_vring_addr) {
+			.index = q, .flags = flags,
+			.desc_user_addr = vmdev_iova(d, d->vqs[q].desc),
+			.avail_user_addr = vmdev_iova(d, d->vqs[q].avail),
+			.used_user_addr = vmdev_iova(d, d->vqs[q].used),
+			.log_guest_addr = vmdev_iova(d, d->vqs[q].used),
+		};
+		ret = vmdev_ioctl(d->fd, VHOST_SET_VRING_ADDR, &a);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* What QEMU 7.2's vhost_dev_set_log(true) sends a running device. */
+static inline int vmdev_log_start(struct vmdev *d, uint64_t *log)
+{
+	uint64_t features = d->features | (1ULL << VHOST_F_LOG_ALL);
+	uint64_t base = (uintptr_t)log, backend;
+	uint8_t status;
+	int ret;
+
+	ret = vmdev_ioctl(d->fd, VHOST_SET_LOG_BASE, &base);
+	if (!ret)
+		ret = vmdev_ioctl(d->fd, VHOST_SET_FEATURES, &features);
+	if (!ret)
+		ret = vmdev_ioctl(d->fd, VHOST_GET_BACKEND_FEATURES, &backend);
+	if (!ret) {
+		backend = d->backend;
+		ret = vmdev_ioctl(d->fd, VHOST_SET_BACKEND_FEATURES, &backend);
+	}
+	if (!ret)
+		ret = vmdev_get_status(d->fd, &status);
+	if (!ret)
+		ret = vmdev_set_status(d->fd, status);
+	if (!ret)
+		ret = vmdev_vring_addrs(d, 1 << VHOST_VRING_F_LOG);
+	return ret;
+}
+
+/* And vhost_dev_set_log(false). */
+static inline int vmdev_log_stop(struct vmdev *d)
+{
+	int ret = vmdev_ioctl(d->fd, VHOST_SET_FEATURES, &d->features);
+
+	return ret ?: vmdev_vring_addrs(d, 0);
+}
+
+/* Set the bits of the 4 KiB pages [@iova, @iova + @len) in @bits. */
+static inline void vmdev_log_page(uint64_t *bits, uint64_t iova, uint64_t len)
+{
+	uint64_t p;
+
+	for (p = iova / 4096; p <= (iova + len - 1) / 4096; p++)
+		bits[p / 64] |= 1ULL << (p % 64);
+}
+
+/*
+ * The pages the device wrote on queue @q since its used index was @from:
+ * each used element and the index, and each buffer up to its used length.
+ */
+static inline void vmdev_log_written(struct vmdev *d, unsigned int q,
+				     uint16_t from, uint64_t *bits)
+{
+	struct vmdev_vq *vq = &d->vqs[q];
+	uint16_t i, to = le16toh(vq->used->idx);
+	uint32_t id, len;
+
+	vmdev_log_page(bits, vmdev_iova(d, &vq->used->idx), 2);
+	for (i = from; i != to; i++) {
+		vmdev_log_page(bits,
+			       vmdev_iova(d, &vq->used->ring[i % vq->num]),
+			       sizeof(vq->used->ring[0]));
+		id = le32toh(vq->used->ring[i % vq->num].id);
+		len = le32toh(vq->used->ring[i % vq->num].len);
+		if (len)
+			vmdev_log_page(bits, le64toh(vq->desc[id].addr), len);
+	}
+}
+
 /* Interrupts taken by the /proc/interrupts line naming @name, or -1. */
 static inline long long vmdev_irq_count(const char *name)
 {

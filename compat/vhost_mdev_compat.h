@@ -94,6 +94,9 @@ static inline struct iommu_domain *iommu_paging_domain_alloc(struct device *dev)
 /* 6.3: iommu_map_sg() takes the allocation flags (it used GFP_KERNEL). */
 #define iommu_map_sg(domain, iova, sg, nents, prot, gfp) \
 	iommu_map_sg((domain), (iova), (sg), (nents), (prot))
+/* And so does iommu_map(). */
+#define iommu_map(domain, iova, paddr, size, prot, gfp) \
+	iommu_map((domain), (iova), (paddr), (size), (prot))
 
 /* 6.3: vm_flags_set() and vm_flags_clear(); vm_flags became read-only. */
 static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)

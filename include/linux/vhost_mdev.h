@@ -76,10 +76,17 @@ enum vhost_mdev_dma_model {
  *	writes guest memory only with vhost_mdev_iotlb_write() and
  *	vhost_mdev_iotlb_move(), which log every write in address space 0
  *	while the client asks for it.
+ * @VHOST_MDEV_LOG_SHADOW: a %VHOST_MDEV_DMA_PLATFORM device whose parent
+ *	relays its split rings through rings of its own while the client logs
+ *	(told by @set_log_all): it logs what the device wrote with
+ *	vhost_mdev_iotlb_log() when the device uses a buffer, and writes the
+ *	driver's used rings with vhost_mdev_iotlb_write(). While
+ *	VHOST_F_LOG_ALL is offered, VIRTIO_F_RING_PACKED is not.
  */
 enum vhost_mdev_log_model {
 	VHOST_MDEV_LOG_NONE,
 	VHOST_MDEV_LOG_IOTLB_WRITES,
+	VHOST_MDEV_LOG_SHADOW,
 };
 
 /**
@@ -160,6 +167,11 @@ enum vhost_mdev_log_model {
  *	bounds).
  * @set_config: write @len bytes of it at @offset.
  * @set_config_cb: set the function to call on a configuration change.
+ * @set_log_all: optional, mandatory for %VHOST_MDEV_LOG_SHADOW; the client
+ *	acked VHOST_F_LOG_ALL (@on) or dropped it, while the device runs or
+ *	not. Before @on, the core unregistered the irq bypass producers: from
+ *	now until the next reset the interrupts must reach the parent.
+ *	Return 0 or -errno (VHOST_SET_FEATURES fails, logging stays as it was).
  *
  * DMA ops:
  *
@@ -218,6 +230,7 @@ struct vhost_mdev_ops {
 			   const void *buf, unsigned int len);
 	void (*set_config_cb)(struct vhost_mdev_device *vdev,
 			      const struct vhost_mdev_callback *cb);
+	int (*set_log_all)(struct vhost_mdev_device *vdev, bool on);
 
 	/* DMA ops */
 	int (*get_iova_range)(struct vhost_mdev_device *vdev,
@@ -242,6 +255,13 @@ struct vhost_mdev_ops {
  * @nvqs: number of virtqueues
  * @ngroups: number of virtqueue groups
  * @nas: number of address spaces
+ * @shadow_size: bytes (a multiple of PAGE_SIZE) of IOVA a
+ *	%VHOST_MDEV_DMA_PLATFORM parent keeps for rings of its own at the top
+ *	of the IOMMU domain's aperture (%VHOST_MDEV_LOG_SHADOW), set before
+ *	its @create returns: the client's window (VHOST_VDPA_GET_IOVA_RANGE)
+ *	ends below it
+ * @shadow_iova: where that window starts, set by the core when the mdev is
+ *	created (vhost_mdev_shadow_map())
  *
  * A parent embeds this structure at the start of its own (see
  * vhost_mdev_alloc_device()) and never frees it: the core does, after the
@@ -257,6 +277,8 @@ struct vhost_mdev_device {
 	u32 nvqs;
 	u32 ngroups;
 	u32 nas;
+	u64 shadow_size;
+	u64 shadow_iova;
 	/* private: the core's state */
 	struct vhost_mdev_core *core;
 };
@@ -363,5 +385,11 @@ int vhost_mdev_iotlb_write(struct vhost_mdev_device *vdev, u32 asid,
 			   u64 iova, const void *src, size_t len);
 int vhost_mdev_iotlb_move(struct vhost_mdev_device *vdev, u32 dst_asid,
 			  u64 dst, u32 src_asid, u64 src, size_t len);
+void vhost_mdev_iotlb_log(struct vhost_mdev_device *vdev, u64 iova,
+			  size_t len);
+int vhost_mdev_shadow_map(struct vhost_mdev_device *vdev, u64 iova,
+			  phys_addr_t pa, size_t size);
+void vhost_mdev_shadow_unmap(struct vhost_mdev_device *vdev, u64 iova,
+			     size_t size);
 
 #endif /* _LINUX_VHOST_MDEV_H */

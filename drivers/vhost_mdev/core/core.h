@@ -225,18 +225,27 @@ static inline bool vhost_mdev_driver_ok(struct vhost_mdev_device *vdev)
 	return vdev->ops->get_status(vdev) & VIRTIO_CONFIG_S_DRIVER_OK;
 }
 
-/* The virtio features the device offers: the parent's, as the mdev's owner chose. */
-static inline u64 vhost_mdev_device_features(struct vhost_mdev_device *vdev)
-{
-	return vdev->ops->get_device_features(vdev) & vdev->core->features_mask;
-}
-
 /* The VHOST_* features (beyond the virtio ones) the device offers. */
 static inline u64 vhost_mdev_vhost_features(struct vhost_mdev_device *vdev)
 {
 	if (vdev->log_model != VHOST_MDEV_LOG_NONE && vdev->core->log_offered)
 		return BIT_ULL(VHOST_F_LOG_ALL);
 	return 0;
+}
+
+/*
+ * The virtio features the device offers: the parent's, as the mdev's owner
+ * chose; a relay of split rings cannot log a packed one.
+ */
+static inline u64 vhost_mdev_device_features(struct vhost_mdev_device *vdev)
+{
+	u64 features = vdev->ops->get_device_features(vdev) &
+		       vdev->core->features_mask;
+
+	if (vdev->log_model == VHOST_MDEV_LOG_SHADOW &&
+	    vhost_mdev_vhost_features(vdev))
+		features &= ~BIT_ULL(VIRTIO_F_RING_PACKED);
+	return features;
 }
 
 /* uapi.c */
@@ -283,7 +292,7 @@ void vhost_mdev_batch_discard(struct vhost_mdev_device *vdev);
 /* log.c */
 long vhost_mdev_set_log_base(struct vhost_mdev_device *vdev, u64 uaddr);
 int vhost_mdev_log_cover(struct vhost_mdev_device *vdev);
-void vhost_mdev_log_all(struct vhost_mdev_device *vdev, bool on);
+int vhost_mdev_log_all(struct vhost_mdev_device *vdev, bool on);
 void vhost_mdev_log_drop(struct vhost_mdev_device *vdev);
 void vhost_mdev_log_write(struct vhost_mdev_core *core, u64 iova, u64 len);
 void vhost_mdev_log_debugfs(struct vhost_mdev_device *vdev);

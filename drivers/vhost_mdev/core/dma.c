@@ -734,6 +734,16 @@ static int vhost_mdev_domain_init(struct vhost_mdev_device *vdev)
 		core->range.first = 0;
 		core->range.last = U64_MAX;
 	}
+	/* The parent's own window, at the top, page aligned. */
+	if (vdev->shadow_size) {
+		vdev->shadow_iova = (core->range.last - vdev->shadow_size + 1) &
+				    PAGE_MASK;
+		if (vdev->shadow_iova <= core->range.first) {
+			vhost_mdev_dma_exit(vdev);
+			return -ENOSPC;
+		}
+		core->range.last = vdev->shadow_iova - 1;
+	}
 	return 0;
 }
 
@@ -772,6 +782,61 @@ void vhost_mdev_dma_exit(struct vhost_mdev_device *vdev)
 	iommu_domain_free(core->domain);
 	core->domain = NULL;
 }
+
+/* Is [@iova, @iova + @size) page aligned and in the parent's own window? */
+static bool vhost_mdev_shadow_range(struct vhost_mdev_device *vdev, u64 iova,
+				    size_t size)
+{
+	u64 last;
+
+	return vdev->shadow_size && PAGE_ALIGNED(iova) && PAGE_ALIGNED(size) &&
+	       size && !check_add_overflow(iova, (u64)size - 1, &last) &&
+	       iova >= vdev->shadow_iova &&
+	       last - vdev->shadow_iova < vdev->shadow_size;
+}
+
+/**
+ * vhost_mdev_shadow_map - map the parent's own memory for its device
+ * @vdev: a %VHOST_MDEV_DMA_PLATFORM device with a &vhost_mdev_device.shadow_size
+ * @iova: where, page aligned, in [shadow_iova, shadow_iova + shadow_size)
+ * @pa: the physical address of the memory, page aligned
+ * @size: bytes, a multiple of PAGE_SIZE
+ *
+ * The device reads and writes the memory at @iova until
+ * vhost_mdev_shadow_unmap(); clients cannot map there.
+ *
+ * Return: 0, -EINVAL outside the window, or iommu_map()'s -errno.
+ */
+int vhost_mdev_shadow_map(struct vhost_mdev_device *vdev, u64 iova,
+			  phys_addr_t pa, size_t size)
+{
+	struct vhost_mdev_core *core = vdev->core;
+
+	if (!core->domain || !vhost_mdev_shadow_range(vdev, iova, size) ||
+	    !PAGE_ALIGNED(pa))
+		return -EINVAL;
+	return iommu_map(core->domain, iova, pa, size,
+			 IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE, GFP_KERNEL);
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_shadow_map);
+
+/**
+ * vhost_mdev_shadow_unmap - undo vhost_mdev_shadow_map()
+ * @vdev: the device
+ * @iova: what vhost_mdev_shadow_map() was given
+ * @size: the same
+ */
+void vhost_mdev_shadow_unmap(struct vhost_mdev_device *vdev, u64 iova,
+			     size_t size)
+{
+	struct vhost_mdev_core *core = vdev->core;
+
+	if (WARN_ON_ONCE(!core->domain ||
+			 !vhost_mdev_shadow_range(vdev, iova, size)))
+		return;
+	WARN_ON_ONCE(iommu_unmap(core->domain, iova, size) != size);
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_shadow_unmap);
 
 /**
  * vhost_mdev_iotlb_lock - start reading or writing guest memory

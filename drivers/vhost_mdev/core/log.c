@@ -16,9 +16,11 @@
  * it for writing, so once VHOST_SET_LOG_BASE or VHOST_SET_FEATURES returns,
  * nothing writes into the old log, which the client then frees.
  *
- * Only a device of %VHOST_MDEV_LOG_IOTLB_WRITES logs here: every write it
- * makes goes through vhost_mdev_iotlb_write(), which sets the bit of each
- * page after the data (vhost_mdev_log_write()).
+ * A device of %VHOST_MDEV_LOG_IOTLB_WRITES makes every write through
+ * vhost_mdev_iotlb_write(), which sets the bit of each page after the data
+ * (vhost_mdev_log_write()). One of %VHOST_MDEV_LOG_SHADOW writes by DMA:
+ * its parent, relaying the rings while the client logs, logs each buffer
+ * the device used with vhost_mdev_iotlb_log() before it tells the driver.
  */
 
 #include <linux/debugfs.h>
@@ -175,22 +177,46 @@ int vhost_mdev_log_cover(struct vhost_mdev_device *vdev)
 	return 0;
 }
 
+static void vhost_mdev_log_set(struct vhost_mdev_core *core, bool on)
+{
+	write_lock(&core->iotlb_lock);
+	core->log_all = on;
+	write_unlock(&core->iotlb_lock);
+}
+
 /**
  * vhost_mdev_log_all - start or stop logging (VHOST_F_LOG_ALL)
  * @vdev: the device, its lock held
  * @on: log from now on; when false, the log is also forgotten (QEMU frees
  *	it once logging is off)
+ * A parent that relays the rings while the client logs is told, after
+ * logging started (what it relays from the start is logged) and with the
+ * irq bypass producers gone (the interrupts must reach it).
+ * Return: 0, or the parent's -errno: logging stays as it was.
  */
-void vhost_mdev_log_all(struct vhost_mdev_device *vdev, bool on)
+int vhost_mdev_log_all(struct vhost_mdev_device *vdev, bool on)
 {
 	struct vhost_mdev_core *core = vdev->core;
+	bool was = core->log_all;
+	int ret;
 
 	lockdep_assert_held(&core->lock);
-	write_lock(&core->iotlb_lock);
-	core->log_all = on;
-	write_unlock(&core->iotlb_lock);
-	if (!on)
+	if (on)
+		vhost_mdev_log_set(core, true);
+	if (on != was && vdev->ops->set_log_all) {
+		if (on)
+			vhost_mdev_producers_off(vdev);
+		ret = vdev->ops->set_log_all(vdev, on);
+		if (ret) {
+			vhost_mdev_log_set(core, was);
+			return ret;
+		}
+	}
+	if (!on) {
+		vhost_mdev_log_set(core, false);
 		vhost_mdev_log_swap(core, NULL);
+	}
+	return 0;
 }
 
 /**
@@ -240,6 +266,26 @@ void vhost_mdev_log_write(struct vhost_mdev_core *core, u64 iova, u64 len)
 		atomic64_inc(&core->logged);
 	}
 }
+
+/**
+ * vhost_mdev_iotlb_log - log a write the device made to guest memory by DMA
+ * @vdev: the device, with vhost_mdev_iotlb_lock() held
+ * @iova: where it wrote, in address space 0
+ * @len: how many bytes (0: none)
+ *
+ * For a %VHOST_MDEV_LOG_SHADOW device: call it when the device used a
+ * buffer, before the driver can see the used entry. Does nothing while the
+ * client does not log.
+ */
+void vhost_mdev_iotlb_log(struct vhost_mdev_device *vdev, u64 iova,
+			  size_t len)
+{
+	u64 last;
+
+	if (len && !check_add_overflow(iova, (u64)len - 1, &last))
+		vhost_mdev_log_write(vdev->core, iova, len);
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_log);
 
 /* What logging is doing, for debugfs. */
 static int vhost_mdev_log_show(struct seq_file *s, void *unused)

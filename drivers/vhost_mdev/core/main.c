@@ -367,6 +367,13 @@ static int vhost_mdev_register(struct vhost_mdev_device *vdev)
 	if (vdev->log_model == VHOST_MDEV_LOG_IOTLB_WRITES &&
 	    vdev->dma_model != VHOST_MDEV_DMA_TRANSLATE)
 		return -EINVAL;
+	/* A relay needs rings of its own in the device's IOMMU domain. */
+	if (vdev->log_model == VHOST_MDEV_LOG_SHADOW &&
+	    (vdev->dma_model != VHOST_MDEV_DMA_PLATFORM ||
+	     !vdev->ops->set_log_all || !vdev->shadow_size))
+		return -EINVAL;
+	if (!PAGE_ALIGNED(vdev->shadow_size))
+		return -EINVAL;
 	ret = vhost_mdev_get_doorbells(vdev);
 	if (ret)
 		return ret;

@@ -226,8 +226,7 @@ static long vhost_mdev_set_features(struct vhost_mdev_device *vdev,
 		if (vdev->ops->set_driver_features(vdev, features & ~log_all))
 			return -EINVAL;
 	}
-	vhost_mdev_log_all(vdev, features & log_all);
-	return 0;
+	return vhost_mdev_log_all(vdev, features & log_all);
 }
 
 static u64 vhost_mdev_backend_features(struct vhost_mdev_device *vdev)

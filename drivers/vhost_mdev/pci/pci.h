@@ -10,6 +10,8 @@
 #include <linux/pci.h>
 #include <linux/vhost_mdev.h>
 #include <linux/virtio_pci_modern.h>
+#include <linux/virtio_ring.h>
+#include <linux/wait.h>
 
 #define VMDEV_PCI_NAME		"vhost_mdev_pci"
 
@@ -70,6 +72,7 @@ struct vmdev_pci_dev;
  * @config_size: bytes of device-specific configuration space
  * @available: instances left to create (one per function)
  * @layout: where its registers are, for the doorbell pages
+ * @slot: bytes of IOVA the relay's rings of one queue take
  * @hwq: @nvqs queues
  */
 struct vmdev_pci {
@@ -83,7 +86,37 @@ struct vmdev_pci {
 	size_t config_size;
 	atomic_t available;
 	struct vmdev_pci_layout layout;
+	size_t slot;
 	struct vmdev_pci_hwq *hwq;
+};
+
+/**
+ * struct vmdev_pci_shadow - the rings a relayed queue's function uses
+ * @avail: the available ring it reads (kernel memory, @size bytes from here)
+ * @used: the used ring it writes
+ * @size: bytes of both
+ * @iova: where the function sees them
+ * @guest_avail: the driver's next available entry to hand on
+ * @guest_used: the driver's next used entry to write
+ * @dev_avail: the function's available index
+ * @dev_used: the function's used entries handed back
+ * @relayed_avail: entries handed on (debugfs)
+ * @relayed_used: entries handed back (debugfs)
+ * @broken: the driver's or the function's ring made no sense: not relayed
+ *	any more
+ */
+struct vmdev_pci_shadow {
+	struct vring_avail *avail;
+	struct vring_used *used;
+	size_t size;
+	u64 iova;
+	u16 guest_avail;
+	u16 guest_used;
+	u16 dev_avail;
+	u16 dev_used;
+	u64 relayed_avail;
+	u64 relayed_used;
+	bool broken;
 };
 
 /**
@@ -99,8 +132,14 @@ struct vmdev_pci {
  * @state: where the queue resumes: set by set_vq_state, captured at reset
  * @state_lost: a packed queue ran: where it stopped is the function's
  *	secret (virtio-pci has no register for it)
+ * @relay_base: the client set a split queue's base beyond 0: it starts
+ *	relayed at @state
+ * @stopped: stop_vq reset it alone: it runs no more until the next reset
+ * @shadow: the relay's rings while the queue is relayed (pci_shadow.c),
+ *	else NULL; set and cleared with the relay's thread stopped
  * @cb: the core's callback; read by the irq handler, hence READ_ONCE
  * @irq: its MSI-X vector's Linux irq, -1 without one
+ * @vec: that vector's MSI-X entry, VIRTIO_MSI_NO_VECTOR without one
  * @irq_name: the irq's name in /proc/interrupts
  */
 struct vmdev_pci_vq {
@@ -114,8 +153,12 @@ struct vmdev_pci_vq {
 	bool enabled;
 	u32 state;
 	bool state_lost;
+	bool relay_base;
+	bool stopped;
+	struct vmdev_pci_shadow *shadow;
 	struct vhost_mdev_callback cb;
 	int irq;
+	u16 vec;
 	char irq_name[40];
 };
 
@@ -127,6 +170,11 @@ struct vmdev_pci_vq {
  * @config_irq: the configuration vector's Linux irq, -1 without one
  * @config_irq_name: its name in /proc/interrupts
  * @vqs: the function's queues
+ * @log_all: the client logs (VHOST_F_LOG_ALL)
+ * @event_idx: VIRTIO_RING_F_EVENT_IDX was negotiated (set at DRIVER_OK)
+ * @relay: the relay's thread while queues are relayed, else NULL
+ * @relay_wq: where it waits
+ * @relay_woken: an interrupt or a kick came for it
  */
 struct vmdev_pci_dev {
 	struct vhost_mdev_device vdev;
@@ -135,6 +183,11 @@ struct vmdev_pci_dev {
 	int config_irq;
 	char config_irq_name[40];
 	struct vmdev_pci_vq *vqs;
+	bool log_all;
+	bool event_idx;
+	struct task_struct *relay;
+	wait_queue_head_t relay_wq;
+	bool relay_woken;
 };
 
 static inline struct vmdev_pci_dev *
@@ -148,6 +201,22 @@ extern const struct vhost_mdev_ops vmdev_pci_ops;
 int vmdev_pci_hw_probe(struct vmdev_pci *fn);
 void vmdev_pci_hw_remove(struct vmdev_pci *fn);
 int vmdev_pci_hw_reset(struct vmdev_pci *fn);
+void vmdev_pci_program_vq(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq);
+
+/* pci_shadow.c */
+size_t vmdev_pci_shadow_slot(u16 num);
+int vmdev_pci_shadow_on(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq,
+			u16 base);
+void vmdev_pci_shadow_off(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq);
+u64 vmdev_pci_shadow_avail_iova(const struct vmdev_pci_vq *vq);
+u64 vmdev_pci_shadow_used_iova(const struct vmdev_pci_vq *vq);
+int vmdev_pci_queue_reset(struct virtio_pci_modern_device *vp, u16 idx);
+int vmdev_pci_shadow_switch(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq);
+bool vmdev_pci_relay_vq(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq,
+			bool running);
+void vmdev_pci_relay_wake(struct vmdev_pci_dev *dev);
+int vmdev_pci_relay_start(struct vmdev_pci_dev *dev);
+void vmdev_pci_relay_stop(struct vmdev_pci_dev *dev);
 #if IS_ENABLED(CONFIG_KUNIT)
 bool vmdev_pci_doorbell_alone(const struct vmdev_pci *fn, u16 idx);
 #endif

@@ -257,6 +257,8 @@ int vmdev_pci_hw_probe(struct vmdev_pci *fn)
 		goto err_reset;
 	for (i = 0; i < fn->nvqs; i++) {
 		fn->hwq[i].size_max = vp_modern_get_queue_size(vp, i);
+		fn->slot = max(fn->slot,
+			       vmdev_pci_shadow_slot(fn->hwq[i].size_max));
 		fn->hwq[i].notify = vp_modern_map_vq_notify(vp, i,
 							    &fn->hwq[i].notify_pa);
 		if (!fn->hwq[i].notify || !fn->hwq[i].size_max) {
@@ -292,11 +294,16 @@ void vmdev_pci_hw_remove(struct vmdev_pci *fn)
 	vp_modern_remove(&fn->vp);
 }
 
+/* A relayed queue's interrupt is the relay's, not the driver's. */
 static irqreturn_t vmdev_pci_vq_irq(int irq, void *data)
 {
 	struct vmdev_pci_vq *vq = data;
 	irqreturn_t (*cb)(void *private) = READ_ONCE(vq->cb.callback);
 
+	if (READ_ONCE(vq->shadow)) {
+		vmdev_pci_relay_wake(vq->dev);
+		return IRQ_HANDLED;
+	}
 	return cb ? cb(READ_ONCE(vq->cb.private)) : IRQ_HANDLED;
 }
 
@@ -326,6 +333,7 @@ static void vmdev_pci_free_irqs(struct vmdev_pci_dev *dev)
 			continue;
 		free_irq(dev->vqs[i].irq, &dev->vqs[i]);
 		dev->vqs[i].irq = -1;
+		dev->vqs[i].vec = VIRTIO_MSI_NO_VECTOR;
 	}
 	if (dev->config_irq >= 0) {
 		free_irq(dev->config_irq, dev);
@@ -381,6 +389,7 @@ static int vmdev_pci_request_irqs(struct vmdev_pci_dev *dev)
 		if (ret)
 			goto err;
 		vq->irq = pci_irq_vector(pdev, vec);
+		vq->vec = vec;
 		if (vp_modern_queue_vector(vp, i, vec) != vec) {
 			ret = -EBUSY;
 			goto err;
@@ -392,6 +401,79 @@ err:
 	dev_err(&pdev->dev, "MSI-X setup failed: %d\n", ret);
 	vmdev_pci_free_irqs(dev);
 	return ret;
+}
+
+/* A queue's size and rings: the driver's, or the relay's. */
+static void vmdev_pci_queue_rings(struct vmdev_pci_dev *dev,
+				  struct vmdev_pci_vq *vq)
+{
+	struct virtio_pci_modern_device *vp = &dev->fn->vp;
+
+	vp_modern_set_queue_size(vp, vq->idx, vq->num);
+	if (vq->shadow)
+		vp_modern_queue_address(vp, vq->idx, vq->desc,
+					vmdev_pci_shadow_avail_iova(vq),
+					vmdev_pci_shadow_used_iova(vq));
+	else
+		vp_modern_queue_address(vp, vq->idx, vq->desc, vq->driver,
+					vq->device);
+}
+
+/**
+ * vmdev_pci_program_vq - start a queue again after resetting it alone
+ * @dev: the running device
+ * @vq: the queue: its rings, its vector (the reset took it), enabled
+ */
+void vmdev_pci_program_vq(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq)
+{
+	struct virtio_pci_modern_device *vp = &dev->fn->vp;
+
+	vmdev_pci_queue_rings(dev, vq);
+	vp_modern_queue_vector(vp, vq->idx, vq->vec);
+	vp_modern_set_queue_enable(vp, vq->idx, true);
+}
+
+/* Can the device's queues be relayed? */
+static bool vmdev_pci_relays(struct vmdev_pci_dev *dev)
+{
+	return dev->vdev.log_model == VHOST_MDEV_LOG_SHADOW;
+}
+
+/*
+ * Relay every queue from the start when the client logs already (QEMU
+ * restarting a device during a migration) or a queue must start beyond
+ * index 0 (a migration's destination), which only the relay can.
+ */
+static int vmdev_pci_shadow_start(struct vmdev_pci_dev *dev)
+{
+	struct vmdev_pci_vq *vq;
+	bool relay = dev->log_all;
+	u16 i;
+	int ret;
+
+	for (i = 0; i < dev->vdev.nvqs; i++)
+		if (vmdev_pci_vq_starts(&dev->vqs[i]) && dev->vqs[i].relay_base)
+			relay = true;
+	if (!relay || !vmdev_pci_relays(dev))
+		return 0;
+	for (i = 0; i < dev->vdev.nvqs; i++) {
+		vq = &dev->vqs[i];
+		if (!vmdev_pci_vq_starts(vq))
+			continue;
+		ret = vmdev_pci_shadow_on(dev, vq,
+					  vq->relay_base ? vq->state : 0);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void vmdev_pci_shadow_stop(struct vmdev_pci_dev *dev)
+{
+	u16 i;
+
+	for (i = 0; i < dev->vdev.nvqs; i++)
+		vmdev_pci_shadow_off(dev, &dev->vqs[i]);
 }
 
 /*
@@ -406,18 +488,20 @@ static int vmdev_pci_start(struct vmdev_pci_dev *dev)
 	u16 i;
 	int ret;
 
+	dev->event_idx = vp_modern_get_driver_features(vp) &
+			 BIT_ULL(VIRTIO_RING_F_EVENT_IDX);
+	ret = vmdev_pci_shadow_start(dev);
+	if (ret)
+		goto err;
 	for (i = 0; i < dev->vdev.nvqs; i++) {
 		vq = &dev->vqs[i];
-		if (!vmdev_pci_vq_starts(vq))
-			continue;
-		vp_modern_set_queue_size(vp, i, vq->num);
-		vp_modern_queue_address(vp, i, vq->desc, vq->driver,
-					vq->device);
+		if (vmdev_pci_vq_starts(vq))
+			vmdev_pci_queue_rings(dev, vq);
 	}
 
 	ret = vmdev_pci_request_irqs(dev);
 	if (ret)
-		return ret;
+		goto err;
 
 	for (i = 0; i < dev->vdev.nvqs; i++) {
 		vq = &dev->vqs[i];
@@ -427,6 +511,10 @@ static int vmdev_pci_start(struct vmdev_pci_dev *dev)
 		vq->enabled = true;
 	}
 	return 0;
+
+err:
+	vmdev_pci_shadow_stop(dev);
+	return ret;
 }
 
 /*
@@ -467,10 +555,18 @@ static void vmdev_pci_set_vq_num(struct vhost_mdev_device *vdev, u16 idx,
 	to_vmdev_pci_dev(vdev)->vqs[idx].num = num;
 }
 
-/* Atomic context (the kick eventfd's wakeup): one MMIO write. */
+/*
+ * Atomic context (the kick eventfd's wakeup): one MMIO write, or a wakeup
+ * of the relay.
+ */
 static void vmdev_pci_kick_vq(struct vhost_mdev_device *vdev, u16 idx)
 {
-	vp_iowrite16(idx, to_vmdev_pci_dev(vdev)->fn->hwq[idx].notify);
+	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
+
+	if (READ_ONCE(dev->vqs[idx].shadow))
+		vmdev_pci_relay_wake(dev);
+	else
+		vp_iowrite16(idx, dev->fn->hwq[idx].notify);
 }
 
 static void vmdev_pci_set_vq_cb(struct vhost_mdev_device *vdev, u16 idx,
@@ -523,21 +619,106 @@ static bool vmdev_pci_packed(struct vhost_mdev_device *vdev)
 
 /*
  * A virtio-pci queue always starts at index 0: a packed one at position 0
- * of both sides with both wrap counters set.
+ * of both sides with both wrap counters set. A split one that can be
+ * relayed starts anywhere: relayed (a migration's destination).
  */
 static int vmdev_pci_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 				  u32 state)
 {
-	struct vmdev_pci_vq *vq = &to_vmdev_pci_dev(vdev)->vqs[idx];
-	bool fresh = vmdev_pci_packed(vdev) ?
-		     state == VMDEV_PCI_PACKED_START ||
-		     state == VMDEV_PCI_PACKED_START_OLD : !state;
+	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
+	struct vmdev_pci_vq *vq = &dev->vqs[idx];
+	bool packed = vmdev_pci_packed(vdev);
+	bool fresh = packed ? state == VMDEV_PCI_PACKED_START ||
+			      state == VMDEV_PCI_PACKED_START_OLD : !state;
 
-	if (!fresh)
+	if (!fresh && (packed || !vmdev_pci_relays(dev) || state > U16_MAX))
 		return -EOPNOTSUPP;
 	vq->state = state;
 	vq->state_lost = false;
+	vq->relay_base = !fresh;
 	return 0;
+}
+
+/*
+ * Where a split queue the function just stopped (reset, alone or whole)
+ * resumes: a relayed one after the relay handed back, logged, what the
+ * function used; the others at their used index.
+ */
+static u32 vmdev_pci_stopped_at(struct vmdev_pci_dev *dev,
+				struct vmdev_pci_vq *vq)
+{
+	if (!vq->shadow)
+		return vmdev_pci_used_index(dev, vq);
+	vmdev_pci_relay_vq(dev, vq, false);
+	return vq->shadow->guest_used;
+}
+
+static bool vmdev_pci_relayed(struct vmdev_pci_dev *dev)
+{
+	u16 i;
+
+	for (i = 0; i < dev->vdev.nvqs; i++)
+		if (dev->vqs[i].shadow)
+			return true;
+	return false;
+}
+
+static void vmdev_pci_relay_restart(struct vmdev_pci_dev *dev)
+{
+	if (vmdev_pci_relayed(dev) && vmdev_pci_relay_start(dev))
+		dev_warn(&dev->vdev.dev, "no relay thread: relayed queues move at kicks only\n");
+}
+
+/*
+ * Logging starts: relay every running queue from now on, each switched
+ * alone while the others run (pci_shadow.c). It stops: the queues stay
+ * relayed until the next reset, the only way to bring the function's
+ * available index back to the driver's.
+ */
+static int vmdev_pci_set_log_all(struct vhost_mdev_device *vdev, bool on)
+{
+	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
+	struct vmdev_pci_vq *vq;
+	int ret = 0;
+	u16 i;
+
+	if (on && vmdev_pci_packed(vdev))
+		return -EOPNOTSUPP;
+	dev->log_all = on;
+	if (!on || !(vp_modern_get_status(to_vp(vdev)) &
+		     VIRTIO_CONFIG_S_DRIVER_OK))
+		return 0;
+	vmdev_pci_relay_stop(dev);
+	for (i = 0; i < vdev->nvqs && !ret; i++) {
+		vq = &dev->vqs[i];
+		if (vq->enabled && !vq->stopped && !vq->shadow)
+			ret = vmdev_pci_shadow_switch(dev, vq);
+	}
+	vmdev_pci_relay_restart(dev);
+	if (ret)
+		dev->log_all = false;
+	return ret;
+}
+
+/*
+ * QEMU asks a running queue where it is while it stops all but the last of
+ * its vhost devices, and migrates the answer: reset the queue alone, so
+ * that nothing moves after it. A function that cannot keeps running it.
+ */
+static void vmdev_pci_stop_vq(struct vhost_mdev_device *vdev, u16 idx)
+{
+	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
+	struct vmdev_pci_vq *vq = &dev->vqs[idx];
+
+	if (!vq->enabled || vq->stopped || !vmdev_pci_relays(dev) ||
+	    vmdev_pci_packed(vdev))
+		return;
+	vmdev_pci_relay_stop(dev);
+	if (!vmdev_pci_queue_reset(&dev->fn->vp, idx)) {
+		vq->stopped = true;
+		vq->state = vmdev_pci_stopped_at(dev, vq);
+	}
+	vmdev_pci_relay_restart(dev);
 }
 
 /*
@@ -552,7 +733,12 @@ static int vmdev_pci_get_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 
 	if (vq->enabled ? vmdev_pci_packed(vdev) : vq->state_lost)
 		return -EOPNOTSUPP;
-	*state = vq->enabled ? vmdev_pci_used_index(dev, vq) : vq->state;
+	if (!vq->enabled || vq->stopped)
+		*state = vq->state;
+	else if (vq->shadow)
+		*state = READ_ONCE(vq->shadow->guest_used);
+	else
+		*state = vmdev_pci_used_index(dev, vq);
 	return 0;
 }
 
@@ -567,11 +753,12 @@ static int vmdev_pci_get_vq_notification(struct vhost_mdev_device *vdev,
 	return 0;
 }
 
+/* A relayed queue's interrupt goes to the relay, not to KVM. */
 static int vmdev_pci_get_vq_irq(struct vhost_mdev_device *vdev, u16 idx)
 {
-	int irq = to_vmdev_pci_dev(vdev)->vqs[idx].irq;
+	struct vmdev_pci_vq *vq = &to_vmdev_pci_dev(vdev)->vqs[idx];
 
-	return irq < 0 ? -ENOENT : irq;
+	return vq->irq < 0 || vq->shadow ? -ENOENT : vq->irq;
 }
 
 static u16 vmdev_pci_get_vq_size(struct vhost_mdev_device *vdev, u16 idx)
@@ -584,21 +771,37 @@ static u32 vmdev_pci_get_device_id(struct vhost_mdev_device *vdev)
 	return to_vp(vdev)->id.device;
 }
 
+/*
+ * VIRTIO_F_RING_RESET is the relay's: the function's queues are reset
+ * alone only by it, never by a client (QEMU 7.2 would pass a guest's queue
+ * reset on to its emulated device, not to a vhost-vdpa one).
+ */
 static u64 vmdev_pci_get_device_features(struct vhost_mdev_device *vdev)
 {
-	return to_vmdev_pci_dev(vdev)->fn->features;
+	return to_vmdev_pci_dev(vdev)->fn->features &
+	       ~BIT_ULL(VIRTIO_F_RING_RESET);
 }
 
+/*
+ * Negotiated for the relay, which moves split rings only (QEMU 7.2's
+ * virtio-net function stops processing a packed ring with it).
+ */
 static int vmdev_pci_set_driver_features(struct vhost_mdev_device *vdev,
 					 u64 features)
 {
+	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
+
+	if (vmdev_pci_relays(dev) &&
+	    !(features & BIT_ULL(VIRTIO_F_RING_PACKED)))
+		features |= BIT_ULL(VIRTIO_F_RING_RESET);
 	vp_modern_set_features(to_vp(vdev), features);
 	return 0;
 }
 
 static u64 vmdev_pci_get_driver_features(struct vhost_mdev_device *vdev)
 {
-	return vp_modern_get_driver_features(to_vp(vdev));
+	return vp_modern_get_driver_features(to_vp(vdev)) &
+	       ~BIT_ULL(VIRTIO_F_RING_RESET);
 }
 
 /* The size every queue takes: the smallest of their maxima. */
@@ -619,17 +822,22 @@ static u8 vmdev_pci_get_status(struct vhost_mdev_device *vdev)
 
 static void vmdev_pci_set_status(struct vhost_mdev_device *vdev, u8 status)
 {
+	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
 	struct virtio_pci_modern_device *vp = to_vp(vdev);
 	u8 old = vp_modern_get_status(vp);
+	bool start = (status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+		     !(old & VIRTIO_CONFIG_S_DRIVER_OK);
 
-	if ((status & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	    !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
-		/* The function must have accepted the features first. */
-		if (!(old & VIRTIO_CONFIG_S_FEATURES_OK) ||
-		    vmdev_pci_start(to_vmdev_pci_dev(vdev)))
-			status &= ~VIRTIO_CONFIG_S_DRIVER_OK;
+	/* The function must have accepted the features first. */
+	if (start && (!(old & VIRTIO_CONFIG_S_FEATURES_OK) ||
+		      vmdev_pci_start(dev))) {
+		status &= ~VIRTIO_CONFIG_S_DRIVER_OK;
+		start = false;
 	}
 	vp_modern_set_status(vp, status);
+	/* The relay kicks a running function only. */
+	if (start)
+		vmdev_pci_relay_restart(dev);
 }
 
 /*
@@ -647,12 +855,18 @@ static int vmdev_pci_reset(struct vhost_mdev_device *vdev)
 
 	/* The features go with the reset: which layout ran? */
 	packed = vmdev_pci_packed(vdev);
+	vmdev_pci_relay_stop(dev);
 	ret = vmdev_pci_reset_function(&dev->fn->vp);
 	for (i = 0; i < vdev->nvqs; i++) {
 		vq = &dev->vqs[i];
 		vq->state_lost = vq->enabled && packed;
-		vq->state = vq->enabled && !packed ?
-			    vmdev_pci_used_index(dev, vq) : 0;
+		if (!vq->enabled || packed)
+			vq->state = 0;
+		else if (!vq->stopped)
+			vq->state = vmdev_pci_stopped_at(dev, vq);
+		vmdev_pci_shadow_off(dev, vq);
+		vq->relay_base = false;
+		vq->stopped = false;
 		vq->enabled = false;
 		vq->ready = false;
 		vq->num = 0;
@@ -721,6 +935,7 @@ const struct vhost_mdev_ops vmdev_pci_ops = {
 	.get_vq_state = vmdev_pci_get_vq_state,
 	.get_vq_notification = vmdev_pci_get_vq_notification,
 	.get_vq_irq = vmdev_pci_get_vq_irq,
+	.stop_vq = vmdev_pci_stop_vq,
 	.get_vq_size = vmdev_pci_get_vq_size,
 	.get_device_id = vmdev_pci_get_device_id,
 	.get_device_features = vmdev_pci_get_device_features,
@@ -734,4 +949,5 @@ const struct vhost_mdev_ops vmdev_pci_ops = {
 	.get_config = vmdev_pci_get_config,
 	.set_config = vmdev_pci_set_config,
 	.set_config_cb = vmdev_pci_set_config_cb,
+	.set_log_all = vmdev_pci_set_log_all,
 };

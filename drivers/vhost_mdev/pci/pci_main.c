@@ -21,6 +21,7 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 
 #include "pci.h"
@@ -51,6 +52,12 @@ vmdev_pci_create(struct vhost_mdev_parent *parent, struct mdev_device *mdev,
 
 	dev->fn = fn;
 	dev->config_irq = -1;
+	init_waitqueue_head(&dev->relay_wq);
+	/* Relaying a running queue takes resetting it alone. */
+	if (fn->features & BIT_ULL(VIRTIO_F_RING_RESET)) {
+		dev->vdev.log_model = VHOST_MDEV_LOG_SHADOW;
+		dev->vdev.shadow_size = fn->nvqs * fn->slot;
+	}
 	dev->vqs = kcalloc(fn->nvqs, sizeof(*dev->vqs), GFP_KERNEL);
 	if (!dev->vqs) {
 		vhost_mdev_put_device(&dev->vdev);
@@ -61,6 +68,7 @@ vmdev_pci_create(struct vhost_mdev_parent *parent, struct mdev_device *mdev,
 		dev->vqs[i].dev = dev;
 		dev->vqs[i].idx = i;
 		dev->vqs[i].irq = -1;
+		dev->vqs[i].vec = VIRTIO_MSI_NO_VECTOR;
 	}
 	return &dev->vdev;
 }

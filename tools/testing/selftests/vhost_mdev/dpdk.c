@@ -93,6 +93,8 @@ FIXTURE_SETUP(dpdk)
 		if (i == -ENOENT)
 			SKIP(return, "%s", why);
 		ASSERT_EQ(0, i);
+		for (i = 0; i < 2 && variant->packed; i++)
+			ASSERT_EQ(0, fn_packed(&self->fns[i]));
 		/* Each device pins all of DPDK's memory: no limit. */
 		ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &rl));
 		for (i = 0; i < 2; i++)

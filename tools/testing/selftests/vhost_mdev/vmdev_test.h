@@ -429,6 +429,20 @@ static inline int fn_up(struct fn *f)
 }
 
 /*
+ * Let the mdev of @f offer packed rings: the PCI parent offers them only
+ * while it does not offer VHOST_F_LOG_ALL (its relay moves split rings),
+ * which sysfs dirty_log 0 hides. Before the device is opened.
+ */
+static inline int fn_packed(struct fn *f)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/dirty_log",
+		 f->uuid);
+	return vmdev_write_file(path, "0");
+}
+
+/*
  * Undo fn_up() but the binding: the next test of this file takes the
  * function as it is (handing it to virtio-net and back costs ~3 s on the
  * debug kernel, per function and test). The file's process gives the

@@ -149,6 +149,18 @@ svq_features() {
 		fail "cannot write dirty_log of $1"
 }
 
+# For an L2 NIC with packed=on (L2_DEVICE_OPTS), let the PCI parent's mdev $1
+# offer packed rings: it does only while it does not offer VHOST_F_LOG_ALL
+# (its dirty_log; the relay that logs moves split rings).
+pci_packed() {
+	case "${L2_DEVICE_OPTS:-}" in
+	*packed=on*) ;;
+	*) return 0 ;;
+	esac
+	run sh -c "echo 0 > /sys/bus/mdev/devices/$1/dirty_log" ||
+		fail "cannot write dirty_log of $1"
+}
+
 # KVM, and kvmhold (vm/kvmhold.c) holding an idle vCPU for the rest of the
 # run: no L2 guest's start or APIC makes KVM patch its code under TCG.
 kvm_ready() {

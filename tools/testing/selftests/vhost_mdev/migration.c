@@ -4,7 +4,11 @@
  * a simulator mdev moves back and forth between two mdevs of one hub while
  * a peer guest streams numbered, checksummed datagrams to it and it pings
  * the peer. The data path stays in the kernel; the core logs every page
- * the device writes. Proof that no write was lost: at every switch-over
+ * the device writes. The same on the accelerator functions (pci_*): the
+ * data path is the functions', and while QEMU logs the PCI parent relays
+ * the rings and logs what the functions wrote (pci_shadow.c); the guest
+ * arrives relayed and stays so until it resets its NIC. Proof that no
+ * write was lost: at every switch-over
  * the stopped source's RAM and the paused destination's hash the same.
  * Then the guest goes on, no datagram is corrupted or doubled, QEMU prints
  * nothing. A cancelled migration leaves the source running with logging
@@ -29,6 +33,13 @@
  */
 #define ROUNDS		10
 #define ROUNDS_DEBUG	2
+/*
+ * On the accelerator functions, two round trips (a minute and a half more
+ * of the suite per round trip): every path of the relay is in one (the
+ * source switches, the destination starts relayed, and a relayed source
+ * migrates again); `vm/l2/migrate.sh --pci --rounds N` makes more.
+ */
+#define ROUNDS_PCI	4
 
 FIXTURE(migration) {
 	char out[1 << 19];
@@ -42,8 +53,6 @@ FIXTURE_SETUP(migration)
 		SKIP(return, "QEMU and the L2 scenarios are not in this guest");
 	if (!vmdev_module_installed("kvm_amd"))
 		SKIP(return, "this kernel has no kvm_amd module");
-	if (!vmdev_module_installed("vhost_mdev_sim"))
-		SKIP(return, "vhost_mdev_sim is not installed");
 }
 
 FIXTURE_TEARDOWN(migration)
@@ -84,25 +93,53 @@ static void check_rounds(struct __test_metadata *_metadata, const char *out,
 	       vmdev_result_num(out, "ping_lost_run"));
 }
 
-TEST_F_TIMEOUT(migration, back_and_forth_cancelled_blocked, 1800)
+/* @rounds migrations, a cancelled one, a blocked one: migrate.sh @args. */
+static void back_and_forth(struct __test_metadata *_metadata, char *out,
+			   size_t len, const char *args, int rounds)
 {
-	int rounds = vmdev_debug_kernel() ? ROUNDS_DEBUG : ROUNDS;
-	char buf[32];
+	char buf[64];
 
-	snprintf(buf, sizeof(buf), "--rounds %d --cancel --hidden", rounds);
-	EXPECT_EQ(0, vmdev_scenario(SCRIPT, buf, self->out, sizeof(self->out)));
-	check_rounds(_metadata, self->out, rounds);
+	snprintf(buf, sizeof(buf), "%s--rounds %d --cancel --hidden", args,
+		 rounds);
+	EXPECT_EQ(0, vmdev_scenario(SCRIPT, buf, out, len));
+	check_rounds(_metadata, out, rounds);
 
 	/* The cancelled migration: the source runs on, logging off. */
-	EXPECT_STREQ("cancelled", vmdev_result(self->out, "cancel_status", buf,
+	EXPECT_STREQ("cancelled", vmdev_result(out, "cancel_status", buf,
 					       sizeof(buf)));
-	EXPECT_STREQ("running", vmdev_result(self->out, "cancel_run_state",
+	EXPECT_STREQ("running", vmdev_result(out, "cancel_run_state",
 					     buf, sizeof(buf)));
-	EXPECT_EQ(1, vmdev_result_num(self->out, "cancel_flowing"));
-	EXPECT_EQ(1, vmdev_result_num(self->out, "log_during"));
-	EXPECT_EQ(1, vmdev_result_num(self->out, "log_after_off"));
+	EXPECT_EQ(1, vmdev_result_num(out, "cancel_flowing"));
+	EXPECT_EQ(1, vmdev_result_num(out, "log_during"));
+	EXPECT_EQ(1, vmdev_result_num(out, "log_after_off"));
 	/* dirty_log 0: QEMU's migration blocker. */
-	EXPECT_EQ(1, vmdev_result_num(self->out, "blocked"));
+	EXPECT_EQ(1, vmdev_result_num(out, "blocked"));
+}
+
+TEST_F_TIMEOUT(migration, back_and_forth_cancelled_blocked, 1800)
+{
+	if (!vmdev_module_installed("vhost_mdev_sim"))
+		SKIP(return, "vhost_mdev_sim is not installed");
+	back_and_forth(_metadata, self->out, sizeof(self->out), "",
+		       vmdev_debug_kernel() ? ROUNDS_DEBUG : ROUNDS);
+}
+
+/*
+ * On the accelerator functions: the source's queues switch to the relay
+ * when QEMU starts logging, the destination's start relayed where the
+ * source stopped; the cancelled migration leaves the source relayed,
+ * logging off, the guest receiving.
+ */
+TEST_F_TIMEOUT(migration, pci_back_and_forth_cancelled_blocked, 1800)
+{
+	char bdfs[3][16];
+
+	if (!vmdev_module_installed(VMDEV_PCI_DRV))
+		SKIP(return, VMDEV_PCI_DRV ".ko is not installed");
+	if (vmdev_pci_find(VMDEV_ACCEL_ID, bdfs, 3) < 3)
+		SKIP(return, "needs three accelerator functions");
+	back_and_forth(_metadata, self->out, sizeof(self->out), "--pci ",
+		       vmdev_debug_kernel() ? ROUNDS_DEBUG : ROUNDS_PCI);
 }
 
 TEST_HARNESS_MAIN

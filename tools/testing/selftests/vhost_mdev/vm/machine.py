@@ -7,9 +7,11 @@ the tests and the L2 scripts read (vmdev_test.h: vmdev_machine()). Whatever
 a test assumes about the hardware comes from there.
 
 The machine: q35 under TCG with an emulated intel-iommu, and
-  * the accelerator functions: modern virtio-net-pci functions (offering
-    packed rings too, which a client may choose) joined as by
-    a hub (what one transmits, the others receive), each behind a PCIe root
+  * three accelerator functions: modern virtio-net-pci functions (offering
+    packed rings too, which a client may choose, and the reset of one
+    queue) joined as by a hub (what one transmits, the others receive); the
+    third has the first's MAC, so that a guest can migrate from the first
+    to it (QEMU reads the MAC from the device); each behind a PCIe root
     port of its own, so each is PCI Express (it has a function-level reset),
     alone in its IOMMU group (the ports have ACS) and hot-pluggable
     (QMP device_del / device_add of its QEMU id). They have ACCEL_PAIRS
@@ -37,9 +39,11 @@ NETNS = None        # the run's network namespace (net_up())
 # function as the port's child, whatever bus number it gives the port.
 ACCELS = [
     {"qemu_id": "vmrun-fn0", "port": "vmrun-rp0", "port_addr": 0x10,
-     "netdev": "n0"},
+     "netdev": "n0", "mac": "52:54:00:12:34:56"},
     {"qemu_id": "vmrun-fn1", "port": "vmrun-rp1", "port_addr": 0x11,
-     "netdev": "n1"},
+     "netdev": "n1", "mac": "52:54:00:12:34:57"},
+    {"qemu_id": "vmrun-fn2", "port": "vmrun-rp2", "port_addr": 0x12,
+     "netdev": "n2", "mac": "52:54:00:12:34:56"},
 ]
 SHARED_GROUP_ID = "1af4:1044"
 LEGACY_ID = "1af4:1005"
@@ -105,9 +109,9 @@ def accel_device(accel):
     device_add, which takes the same properties)."""
     mq = (",mq=on,vectors=%d" % (2 * ACCEL_PAIRS + 2)
           if ACCEL_PAIRS > 1 else "")
-    return ("virtio-net-pci,bus=%s,id=%s,netdev=%s,%s%s" %
-            (accel["port"], accel["qemu_id"], accel["netdev"], ACCEL_OPTS,
-             mq))
+    return ("virtio-net-pci,bus=%s,id=%s,netdev=%s,mac=%s,%s%s" %
+            (accel["port"], accel["qemu_id"], accel["netdev"], accel["mac"],
+             ACCEL_OPTS, mq))
 
 
 def accel_netdev(accel):

@@ -1,9 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# migrate.sh [--rounds N] [--cancel] [--hidden] [--loop ours|upstream]: live
-# migration of a stock QEMU 7.2 KVM guest whose NIC is a simulator mdev,
-# data path in the kernel.
+# migrate.sh [--pci] [--rounds N] [--cancel] [--hidden] [--loop ours|upstream]:
+# live migration of a stock QEMU 7.2 KVM guest whose NIC is a simulator
+# mdev, data path in the kernel.
 #
 # Three simulator devices on one hub (hub=1): X and Y for the migrating
 # guest (the source's and the destination's), Z for its peer, netpeer, a
@@ -22,6 +22,11 @@
 #             source runs on, logging off (the core's debugfs "log").
 #   --hidden  then a VM on an mdev whose dirty_log is 0 cannot migrate:
 #             QEMU says "Migration disabled: vhost lacks VHOST_F_LOG_ALL".
+#   --pci     X, Y and Z are mdevs of the three accelerator functions,
+#             handed to vhost_mdev_pci (X's and Y's have the same MAC): the
+#             guest's data path is the functions' own, doorbell mapped into
+#             the guest, and the kernel relays the rings while QEMU logs
+#             (drivers/vhost_mdev/pci/pci_shadow.c).
 #   --loop B  for a comparison (migbench.sh): no peer, X and Y loop every
 #             frame back, and the guest's pings (to its own MAC) go to its
 #             receive queue; B is "ours" (simulator mdevs, hub=0) or
@@ -34,14 +39,15 @@
 L2_TAG=migrate
 . /usr/share/vmrun/l2/l2lib.sh
 
-rounds=10 cancel=0 hidden=0 loop=
+rounds=10 cancel=0 hidden=0 loop= pci=0
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--pci) pci=1 ;;
 	--rounds) rounds=$2; shift ;;
 	--cancel) cancel=1 ;;
 	--hidden) hidden=1 ;;
 	--loop) loop=$2; shift ;;
-	*) fail "usage: migrate.sh [--rounds N] [--cancel] [--hidden] [--loop ours|upstream]" ;;
+	*) fail "usage: migrate.sh [--pci] [--rounds N] [--cancel] [--hidden] [--loop ours|upstream]" ;;
 	esac
 	shift
 done
@@ -64,7 +70,11 @@ new_vdpa_sim() {
 svq= dev_opts=
 case "$loop" in
 "")
-	say "1. three simulator devices on one hub: X, Y (same MAC) and Z"
+	if [ $pci = 1 ]; then
+		say "1. the three accelerator functions, on one hub: X, Y (same MAC) and Z"
+	else
+		say "1. three simulator devices on one hub: X, Y (same MAC) and Z"
+	fi
 	hub=1
 	;;
 ours)
@@ -90,7 +100,38 @@ upstream)
 	;;
 *) fail "--loop ours or upstream" ;;
 esac
-if [ "$loop" != upstream ]; then
+# The datagrams the peer sent to a function no guest was on wait in the
+# hub's tap for the function's next user: drop them through the L1
+# kernel's virtio-net (quiet: no IPv6 of its own), the functions given back.
+drain_fns() {
+	modprobe virtio_net
+	for f in $(accel_fns); do
+		for n in $(seq 50); do
+			d=$(ls "/sys/bus/pci/devices/$f"/virtio*/net 2>/dev/null | head -n 1)
+			[ -n "$d" ] && break
+			sleep 0.1
+		done
+		[ -n "$d" ] || continue
+		sysctl -qw "net.ipv6.conf.$d.disable_ipv6=1"
+		ip link set "$d" up && sleep 1 && ip link set "$d" down
+	done
+}
+
+if [ $pci = 1 ]; then
+	[ -z "$loop" ] || fail "--pci and --loop: no"
+	trap 'l2_cleanup; drain_fns' EXIT
+	set -- $(accel_fns)
+	[ $# -ge 3 ] || fail "needs three accelerator functions"
+	for f in "$1" "$2" "$3"; do
+		bind_fn "$f"
+	done
+	new_mdev "$1" vhost_mdev_pci-net
+	X=$NODE
+	new_mdev "$3" vhost_mdev_pci-net
+	Y=$NODE
+	new_mdev "$2" vhost_mdev_pci-net
+	Z=$NODE
+elif [ "$loop" != upstream ]; then
 	rmmod vhost_mdev_sim 2>/dev/null
 	run modprobe vhost_mdev_sim hub=$hub pairs=1 || fail "modprobe vhost_mdev_sim hub=$hub"
 	trap 'l2_cleanup; rmmod vhost_mdev_sim 2>/dev/null' EXIT
@@ -140,7 +181,7 @@ show_devices() {
 	for f in /sys/kernel/debug/vhost_mdev/*/vqs; do
 		[ -e "$f" ] || continue
 		d=$(dirname "$f")
-		say "   $(basename "$d") vq:kicks/calls $(awk 'NR > 1 { printf "%s:%s/%s ", $1, $2, $3 }' "$f")$(tr '\n' ' ' < "$d/sim" 2>/dev/null)"
+		say "   $(basename "$d") vq:kicks/calls $(awk 'NR > 1 { printf "%s:%s/%s ", $1, $2, $3 }' "$f")$(tr '\n' ' ' 2> /dev/null < "$d/sim")"
 	done
 }
 

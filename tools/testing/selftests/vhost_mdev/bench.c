@@ -2,7 +2,8 @@
 /*
  * The benchmark cannot rot: `make bench`'s script (vm/bench.sh) in its
  * short form (BENCH_SMOKE=1: one round, 2-s rates, 64 MiB maps) must bring
- * every path up - our PCI mdevs, upstream vp_vdpa on the same functions,
+ * every path up - our PCI mdevs (direct, and relayed as on a migration's
+ * destination), upstream vp_vdpa on the same functions,
  * the same functions through VFIO (the passthrough bound), our simulator,
  * upstream vdpa_sim_net - and get every measurement from each, frames
  * intact. No speed is asserted here: speed is compared by
@@ -17,13 +18,14 @@ static const char *const paths[] = {
 	"ours-pci", "vp_vdpa", "vfio", "ours-sim", "vdpa_sim",
 };
 
-/* Value of @path on the "RESULT median metric=@metric" line, -1 if none. */
-static double result_median(const char *out, const char *metric, const char *path)
+/* Value of @path on the "RESULT @what metric=@metric" line, -1 if none. */
+static double result_of(const char *out, const char *what, const char *metric,
+			const char *path)
 {
 	char line[64], pat[64];
 	const char *p, *eol, *q;
 
-	snprintf(line, sizeof(line), "RESULT median metric=%s ", metric);
+	snprintf(line, sizeof(line), "RESULT %s metric=%s ", what, metric);
 	snprintf(pat, sizeof(pat), " %s=", path);
 	p = strstr(out, line);
 	if (!p)
@@ -33,6 +35,11 @@ static double result_median(const char *out, const char *metric, const char *pat
 	if (!q || (eol && q > eol) || q[strlen(pat)] == '-')
 		return -1;
 	return atof(q + strlen(pat));
+}
+
+static double result_median(const char *out, const char *metric, const char *path)
+{
+	return result_of(out, "median", metric, path);
 }
 
 FIXTURE(bench) {
@@ -90,6 +97,9 @@ TEST_F_TIMEOUT(bench, smoke, 600)
 	EXPECT_LT(0, result_median(self->out, "usable_us", "vdpa_sim"));
 	EXPECT_LT(0, result_median(self->out, "memtable_us", "ours-pci"));
 	EXPECT_LT(0, result_median(self->out, "memtable_us", "ours-sim"));
+	/* The relay moved frames (its rates, next to ours-pci's). */
+	EXPECT_LT(0, result_of(self->out, "relay", "pps64", "ours-relay"));
+	EXPECT_LT(0, result_of(self->out, "relay", "pps1500", "ours-relay"));
 	/* Our maps' pin_user_pages time (debugfs "pins"): part of the map's. */
 	for (j = 0; j < ARRAY_SIZE(paths); j++) {
 		if (strncmp(paths[j], "ours-", 5))

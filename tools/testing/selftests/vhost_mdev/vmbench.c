@@ -105,6 +105,8 @@ static int fail(const char *what, int err)
 static uint32_t run_tag;	/* tells this run's frames from older ones */
 static unsigned long stale;
 static uint64_t ring_features;	/* "packed": VIRTIO_F_RING_PACKED */
+/* "relay": rings from index 1000, which vhost_mdev_pci relays (pci_shadow.c) */
+static uint16_t ring_base;
 
 /*
  * A frame with a pattern drain() checks: to the device's own MAC when it
@@ -460,6 +462,7 @@ static int pair_open(struct pair *p, const char *tx, const char *rx,
 	/* Not at IOVA 0: QEMU's virtio-pci takes a ring at 0 for no ring. */
 	struct vmdev_opts o = {
 		.doorbell = doorbell, .iova = IOVA, .features = ring_features,
+		.base = ring_base,
 	};
 	int ret;
 
@@ -949,10 +952,13 @@ int main(int argc, char **argv)
 	setrlimit(RLIMIT_MEMLOCK, &rl);
 	if (argc > 6 && !strcmp(argv[6], "packed"))
 		ring_features = 1ULL << VIRTIO_F_RING_PACKED;
+	if (argc > 6 && !strcmp(argv[6], "relay"))
+		ring_base = 1000;
 	if (argc >= 6 && !strcmp(argv[1], "pps"))
 		return cmd_pps(argv[2], argv[3], strtoul(argv[4], NULL, 0),
 			       strtoul(argv[5], NULL, 0),
-			       argc > 6 && !strcmp(argv[6], "doorbell"));
+			       argc > 6 && (!strcmp(argv[6], "doorbell") ||
+					    ring_base));
 	if (argc >= 4 && !strcmp(argv[1], "bringup"))
 		return cmd_bringup(argv[2], argv[3],
 				   argc > 4 && !strcmp(argv[4], "doorbell"));
@@ -966,7 +972,7 @@ int main(int argc, char **argv)
 		return cmd_map(argv[2], strtoul(argv[3], NULL, 0),
 			       !strcmp(argv[4], "memtable"),
 			       !strcmp(argv[5], "2m"));
-	fprintf(stderr, "usage: vmbench pps TX RX SIZE SECS [doorbell|packed]\n"
+	fprintf(stderr, "usage: vmbench pps TX RX SIZE SECS [doorbell|packed|relay]\n"
 		"       vmbench bringup TX RX [doorbell]\n"
 		"       vmbench rtt TX RX COUNT [doorbell]\n"
 		"       vmbench map NODE MIB iotlb|memtable 4k|2m\n"

@@ -6,6 +6,8 @@
 # client (vmbench, over libvmdev) on every path:
 #
 #   ours-pci   vhost_mdev_pci mdevs on the two accelerator functions
+#   ours-relay the same, rings started at index 1000 (a migration's
+#              destination): relayed by the kernel; its rates only
 #   vp_vdpa    upstream's vp_vdpa + vhost_vdpa on the same two functions
 #   vfio       the passthrough bound: the same two functions through
 #              vfio-pci, driven from userspace (doorbell in the BAR mmap,
@@ -13,8 +15,8 @@
 #   ours-sim   a vhost_mdev_sim mdev (it loops frames back)
 #   vdpa_sim   upstream's vdpa_sim_net + vhost_vdpa (loops frames back)
 #
-# The paths run interleaved, ROUNDS rounds of (ours-pci, vp_vdpa, vfio,
-# ours-sim, vdpa_sim), so that the machine's noise falls on all of them;
+# The paths run interleaved, ROUNDS rounds of (ours-pci, ours-relay,
+# vp_vdpa, vfio, ours-sim, vdpa_sim), so that the machine's noise falls on all of them;
 # each round sets its path up from scratch (the functions move between
 # vhost_mdev_pci, vp_vdpa and vfio-pci) and measures: packets/s received
 # for 64 and 1500-byte frames (SECS seconds each, median of 1-s samples);
@@ -42,7 +44,7 @@ if [ -n "$BENCH_SMOKE" ]; then
 else
 	rounds=${ROUNDS:-3} secs=${SECS:-10} mib=${MIB:-1024} rtts=${RTTS:-500} instances=64
 fi
-PATHS="ours-pci vp_vdpa vfio ours-sim vdpa_sim"
+PATHS="ours-pci ours-relay vp_vdpa vfio ours-sim vdpa_sim"
 out=/tmp/bench
 rm -rf $out
 mkdir -p $out
@@ -86,12 +88,13 @@ del_mdevs() {
 path_up() {
 	DOORBELL=
 	case $1 in
-	ours-pci)
+	ours-pci|ours-relay)
 		set -- $fns
 		for f; do bind_fn "$f"; done
 		new_mdev "$1" vhost_mdev_pci-net; TX=$NODE
 		new_mdev "$2" vhost_mdev_pci-net; RX=$NODE
-		DOORBELL=doorbell ;;
+		DOORBELL=doorbell
+		[ $path = ours-relay ] && DOORBELL=relay ;;
 	vp_vdpa)
 		set -- $fns
 		for f; do bind_fn "$f" vp-vdpa; done
@@ -154,6 +157,8 @@ bench_path() {
 			[ $size = 64 ] && host_work
 		fi
 	done
+	# The relay's cost is in its rates; the rest is ours-pci's.
+	[ $path = ours-relay ] && return
 	measure bringup "$TX" "$RX" $DOORBELL && record bringup_us "$(val bringup_us)"
 	# Passthrough has no kick eventfd: only the doorbell.
 	[ $path != vfio ] && measure rtt "$TX" "$RX" "$rtts" &&
@@ -242,6 +247,18 @@ for m in pps64 pps1500 calls_per_kpkt kicks_per_kpkt kernel_ns_per_pkt bringup_u
 	echo "RESULT median metric=$m ours-pci=${a:--} vp_vdpa=${b:--} pci_ratio=$(ratio "$a" "$b")" \
 		"vfio=${v:--} bound_ratio=$(ratio "$a" "$v") ours-sim=${c:--} vdpa_sim=${d:--}" \
 		"sim_ratio=$(ratio "$c" "$d")"
+done
+
+say "the relay: ours-pci's rings started at index 1000, as on a migration's" \
+	"destination, relayed by the kernel (ours-relay)"
+printf '%-18s %10s %10s %6s %10s %6s\n' metric ours-relay ours-pci ratio vp_vdpa ratio
+for m in pps64 pps1500 calls_per_kpkt kernel_ns_per_pkt; do
+	r=$(median ours-relay $m) a=$(median ours-pci $m) b=$(median vp_vdpa $m)
+	[ -z "$r" ] && continue
+	printf '%-18s %10s %10s %6s %10s %6s\n' $m "$r" "${a:--}" "$(ratio "$r" "$a")" \
+		"${b:--}" "$(ratio "$r" "$b")"
+	echo "RESULT relay metric=$m ours-relay=$r relay_ratio=$(ratio "$r" "$a")" \
+		"relay_upstream_ratio=$(ratio "$r" "$b")"
 done
 
 if [ -z "$failed" ]; then

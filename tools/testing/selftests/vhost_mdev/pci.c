@@ -7,7 +7,6 @@
  */
 #include <pthread.h>
 #include <sys/eventfd.h>
-#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -19,23 +18,6 @@
 #define TIMEOUT_MS	5000
 #define PAGE		4096UL
 
-/* A frame from @from: broadcast, a local ethertype, a pattern of @seq. */
-static size_t make_frame(uint8_t *f, unsigned int seq, unsigned int from)
-{
-	size_t len = 60 + (seq * 7919u) % (1514 - 60 + 1), i;
-
-	memset(f, 0xff, 6);
-	memcpy(f + 6, "\x02\x56\x4d\x00\x00\x00", 6);
-	f[11] = from;
-	f[12] = 0x88;
-	f[13] = 0xb5;
-	f[14] = seq >> 8;
-	f[15] = seq;
-	for (i = 16; i < len; i++)
-		f[i] = (uint8_t)(seq * 31 + i * 17 + from);
-	return len;
-}
-
 /* @n frames from @a to @b in windows, each compared; 0 or failing seq + 1. */
 static int stream(struct __test_metadata *_metadata, struct vmdev *a,
 		  struct vmdev *b, unsigned int n, unsigned int from)
@@ -46,7 +28,7 @@ static int stream(struct __test_metadata *_metadata, struct vmdev *a,
 
 	while (got < n) {
 		for (w = 0; w < WINDOW && sent < n; w++, sent++) {
-			len = make_frame(out, sent, from);
+			len = vmdev_frame(out, sent, from);
 			r = vmdev_send(a, 0, out, len, false);
 			if (r == -EAGAIN)
 				break;
@@ -54,7 +36,7 @@ static int stream(struct __test_metadata *_metadata, struct vmdev *a,
 		}
 		EXPECT_EQ(0, vmdev_kick(a, 1)) return sent + 1;
 		while (got < sent) {
-			len = make_frame(out, got, from);
+			len = vmdev_frame(out, got, from);
 			r = vmdev_recv_wait(b, 0, in, sizeof(in), TIMEOUT_MS);
 			EXPECT_EQ(len, r) {
 				TH_LOG("frame %u of %u: %d", got, n, r);
@@ -717,23 +699,6 @@ TEST_F(pci_fn, irq_bypass_producer_after_flr)
 	close(cons);
 }
 
-/* Does the kernel log have a line with both @a and @b? */
-static bool klog_has(const char *a, const char *b)
-{
-	static char log[1 << 17];
-	char *line, *save;
-	int len = klogctl(3, log, sizeof(log) - 1);
-
-	if (len <= 0)
-		return false;
-	log[len] = '\0';
-	for (line = strtok_r(log, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
-		if (strstr(line, a) && strstr(line, b))
-			return true;
-	return false;
-}
-
 /*
  * A transmit descriptor at an IOVA that is not mapped: the IOMMU refuses the
  * device's read (a DMAR fault for this function at that address), the host
@@ -768,7 +733,7 @@ TEST_F(pci_fn, unmapped_iova)
 	usleep(500000);
 	/* "[00:01.0] fault addr 0x1000000000": the PCI address, the IOVA. */
 	snprintf(who, sizeof(who), "[%s]", self->fns[0].bdf + 5);
-	EXPECT_TRUE(klog_has(who, "fault addr 0x1000000000"));
+	EXPECT_TRUE(vmdev_klog_has(who, "fault addr 0x1000000000"));
 
 	/* Reset, then a new session works. */
 	vmdev_close(a);
@@ -796,7 +761,7 @@ TEST_F(pci_fn, reset_mid_traffic)
 	ASSERT_EQ(0, vmdev_open(b, self->fns[1].node, &o));
 	ASSERT_EQ(0, stream(_metadata, a, b, 100, 0xa));
 	for (i = 0; i < 32; i++)
-		ASSERT_EQ(0, vmdev_send(a, 0, out, make_frame(out, i, 0xa),
+		ASSERT_EQ(0, vmdev_send(a, 0, out, vmdev_frame(out, i, 0xa),
 					true));
 	ASSERT_EQ(0, vmdev_set_status(a->fd, 0));
 	used = le16toh(__atomic_load_n(&a->vqs[1].used->idx,
@@ -840,7 +805,7 @@ TEST_F(pci_fn, reset_mid_traffic_packed)
 	ASSERT_EQ(0, stream(_metadata, a, b, 100, 0xa));
 	EXPECT_EQ(-EOPNOTSUPP, vmdev_ioctl(a->fd, VHOST_GET_VRING_BASE, &s));
 	for (i = 0; i < 32; i++)
-		ASSERT_EQ(0, vmdev_send(a, 0, out, make_frame(out, i, 0xa),
+		ASSERT_EQ(0, vmdev_send(a, 0, out, vmdev_frame(out, i, 0xa),
 					true));
 	ASSERT_EQ(0, vmdev_set_status(a->fd, 0));
 	EXPECT_EQ(-EOPNOTSUPP, vmdev_ioctl(a->fd, VHOST_GET_VRING_BASE, &s));
@@ -877,7 +842,7 @@ static void *send_loop(void *arg)
 	uint8_t out[2048];
 
 	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED)) {
-		if (!vmdev_send(s->d, 0, out, make_frame(out, s->sent, 0xa),
+		if (!vmdev_send(s->d, 0, out, vmdev_frame(out, s->sent, 0xa),
 				true))
 			s->sent++;
 		else

@@ -18,7 +18,6 @@
  */
 #include <dirent.h>
 #include <time.h>
-#include <sys/klog.h>
 #include <sys/mman.h>
 #include <linux/virtio_config.h>
 
@@ -32,23 +31,6 @@
 #define RELAY_COMM	"vmdev-relay/"
 #define NO_RELAY	"no VIRTIO_F_RING_RESET on the functions: no relay"
 
-/* A frame from @from: broadcast, a local ethertype, a pattern of @seq. */
-static size_t make_frame(uint8_t *f, unsigned int seq, unsigned int from)
-{
-	size_t len = 60 + (seq * 7919u) % (1514 - 60 + 1), i;
-
-	memset(f, 0xff, 6);
-	memcpy(f + 6, "\x02\x56\x4d\x00\x00\x00", 6);
-	f[11] = from;
-	f[12] = 0x88;
-	f[13] = 0xb5;
-	f[14] = seq >> 8;
-	f[15] = seq;
-	for (i = 16; i < len; i++)
-		f[i] = (uint8_t)(seq * 31 + i * 17 + from);
-	return len;
-}
-
 /* Receive frames @from..@to - 1 of @from_id on @b, in order, byte for byte. */
 static int expect_frames(struct __test_metadata *_metadata, struct vmdev *b,
 			 unsigned int from, unsigned int to,
@@ -58,7 +40,7 @@ static int expect_frames(struct __test_metadata *_metadata, struct vmdev *b,
 	int len, r;
 
 	for (; from < to; from++) {
-		len = make_frame(want, from, from_id);
+		len = vmdev_frame(want, from, from_id);
 		r = vmdev_recv_wait(b, 0, in, sizeof(in), TIMEOUT_MS);
 		EXPECT_EQ(len, r) {
 			TH_LOG("frame %u: %d", from, r);
@@ -82,7 +64,7 @@ static int send_frames(struct vmdev *a, unsigned int from, unsigned int to,
 
 	vmdev_tx_reclaim(a, 0);
 	for (; from < to; from++) {
-		r = vmdev_send(a, 0, out, make_frame(out, from, from_id),
+		r = vmdev_send(a, 0, out, vmdev_frame(out, from, from_id),
 			       false);
 		if (r)
 			return r;
@@ -141,23 +123,6 @@ static int relay_threads(void)
 	}
 	closedir(d);
 	return n;
-}
-
-/* Does the kernel log have a line with both @a and @b? */
-static bool klog_has(const char *a, const char *b)
-{
-	static char log[1 << 17];
-	char *line, *save;
-	int len = klogctl(3, log, sizeof(log) - 1);
-
-	if (len <= 0)
-		return false;
-	log[len] = '\0';
-	for (line = strtok_r(log, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save))
-		if (strstr(line, a) && strstr(line, b))
-			return true;
-	return false;
 }
 
 static uint64_t features_of(struct vmdev *d)
@@ -412,7 +377,7 @@ TEST_F_TIMEOUT(relay, bad_rings_stop_only_their_queue, 300)
 				 __ATOMIC_RELEASE);
 		ASSERT_EQ(0, vmdev_kick(a, 1));
 		usleep(200 * 1000);
-		EXPECT_TRUE(klog_has(who, "vq 1: relay stopped"));
+		EXPECT_TRUE(vmdev_klog_has(who, "vq 1: relay stopped"));
 		/* B to A still works. */
 		ASSERT_EQ(0, stream(_metadata, b, a, 50, 0xb));
 		vmdev_close(a);

@@ -17,6 +17,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/klog.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -526,6 +527,41 @@ static inline int fns_up(struct fn fns[2], const char **why)
 			return ret;
 	}
 	return 0;
+}
+
+/* A frame from @from: broadcast, a local ethertype, a pattern of @seq. */
+static inline size_t vmdev_frame(uint8_t *f, unsigned int seq,
+				 unsigned int from)
+{
+	size_t len = 60 + (seq * 7919u) % (1514 - 60 + 1), i;
+
+	memset(f, 0xff, 6);
+	memcpy(f + 6, "\x02\x56\x4d\x00\x00\x00", 6);
+	f[11] = from;
+	f[12] = 0x88;
+	f[13] = 0xb5;
+	f[14] = seq >> 8;
+	f[15] = seq;
+	for (i = 16; i < len; i++)
+		f[i] = (uint8_t)(seq * 31 + i * 17 + from);
+	return len;
+}
+
+/* Does the kernel log have a line with both @a and @b? */
+static inline bool vmdev_klog_has(const char *a, const char *b)
+{
+	static char log[1 << 17];
+	char *line, *save;
+	int len = klogctl(3, log, sizeof(log) - 1);
+
+	if (len <= 0)
+		return false;
+	log[len] = '\0';
+	for (line = strtok_r(log, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, a) && strstr(line, b))
+			return true;
+	return false;
 }
 
 /* The dirty log of a live migration, as QEMU 7.2 drives it. */

@@ -9,17 +9,17 @@ a test assumes about the hardware comes from there.
 The machine: q35 under TCG with an emulated intel-iommu, and
   * three accelerator functions: modern virtio-net-pci functions (offering
     packed rings too, which a client may choose, and the reset of one
-    queue) joined as by a hub (what one transmits, the others receive); the
-    third has the first's MAC, so that a guest can migrate from the first
-    to it (QEMU reads the MAC from the device); each behind a PCIe root
-    port of its own, so each is PCI Express (it has a function-level reset),
-    alone in its IOMMU group (the ports have ACS) and hot-pluggable
-    (QMP device_del / device_add of its QEMU id). They have ACCEL_PAIRS
-    queue pairs: QEMU's virtio-net needs a multi-queue backend for more
-    than one, so net_up() makes one multi-queue tap per function on a
-    bridge that does not learn (a hub), in a network namespace of the run,
-    where QEMU runs; where that cannot be made, QEMU's own hub and one
-    queue pair;
+    queue) joined by a switch (a frame to a MAC it has not seen sent from
+    a port goes to every other port, as on a hub); the third has the
+    first's MAC, so that a guest can migrate from the first to it (QEMU
+    reads the MAC from the device); each behind a PCIe root port of its
+    own, so each is PCI Express (it has a function-level reset), alone in
+    its IOMMU group (the ports have ACS) and hot-pluggable (QMP device_del
+    / device_add of its QEMU id). They have ACCEL_PAIRS queue pairs:
+    QEMU's virtio-net needs a multi-queue backend for more than one, so
+    net_up() makes one multi-queue tap per function on a learning bridge,
+    in a network namespace of the run, where QEMU runs; where that cannot
+    be made, QEMU's own hub and one queue pair;
   * two modern virtio-rng functions behind one PCIe-to-PCI bridge: one
     IOMMU group shared, which mdev creation must refuse;
   * a legacy-only virtio-rng function, which probe must refuse.
@@ -51,9 +51,16 @@ LEGACY_ID = "1af4:1005"
 
 def net_up(name):
     """Make the functions' network: network namespace @name, IPv6 off (only
-    the tests' frames on it), a bridge with ageing time 0 (it learns
-    nothing, so it floods every frame to every port, as a hub) and one
-    multi-queue tap per function on it. Returns None, or why it could not
+    the tests' frames on it), a bridge that learns, as a switch does (a
+    frame to a MAC it has not seen goes to every port, one to a MAC it has
+    seen only to the port that MAC last sent from) and one multi-queue tap
+    per function on it. Not a hub: a function no driver runs does not drop
+    what reaches it, QEMU's tap backend keeps it until a driver runs the
+    function again; so with the migrating guest's MAC on two functions, a
+    hub had the destination deliver, as new, frames the source's guest
+    received seconds before (a duplicated datagram, a late echo reply).
+    A switch sends them to the port the guest last sent from, as after a
+    migration between two hosts. Returns None, or why it could not
     (then the functions get QEMU's hub and one queue pair)."""
     global NETNS, ACCEL_PAIRS
     # Namespaces of runs that were killed before they could delete theirs.
@@ -72,7 +79,7 @@ def net_up(name):
             ["ip", "netns", "exec", name, "sysctl", "-qw",
              "net.ipv6.conf.all.disable_ipv6=1",
              "net.ipv6.conf.default.disable_ipv6=1"],
-            ns + ["link", "add", "br0", "type", "bridge", "ageing_time", "0"]]
+            ns + ["link", "add", "br0", "type", "bridge"]]
     for a in ACCELS:
         cmds += [ns + ["tuntap", "add", "dev", a["netdev"], "mode", "tap",
                        "multi_queue"],

@@ -109,11 +109,14 @@ echo "$out" | sed 's/^/L2:   /'
 recv=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
 say "ping_sent=$pings ping_received=${recv:-0}"
 
-# Replies received and the longest run of lost ones, from busybox ping's log.
+# Requests answered and the longest run of unanswered ones, from busybox
+# ping's log: by sequence number, so that a late or duplicated reply is
+# neither a loss nor a second answer.
 ping_stats() {
-	awk -F'seq=' '/bytes from/ { split($2, a, " "); s = a[1]; n++;
-		if (n > 1 && s - p - 1 > g) g = s - p - 1; p = s }
-		END { printf "ping_got=%d ping_lost_run=%d", n, g }' /tmp/ping.log
+	awk -F'seq=' '/bytes from/ { split($2, a, " "); print a[1] }' /tmp/ping.log |
+	sort -n -u |
+	awk '{ if (NR > 1 && $1 - p - 1 > g) g = $1 - p - 1; p = $1 }
+		END { printf "ping_got=%d ping_lost_run=%d", NR, g }'
 }
 
 if [ "${role:-}" = migrant ]; then

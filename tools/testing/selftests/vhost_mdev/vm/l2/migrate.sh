@@ -71,7 +71,7 @@ svq= dev_opts=
 case "$loop" in
 "")
 	if [ $pci = 1 ]; then
-		say "1. the three accelerator functions, on one hub: X, Y (same MAC) and Z"
+		say "1. the three accelerator functions, on one switch: X, Y (same MAC) and Z"
 	else
 		say "1. three simulator devices on one hub: X, Y (same MAC) and Z"
 	fi
@@ -101,7 +101,7 @@ upstream)
 *) fail "--loop ours or upstream" ;;
 esac
 # The datagrams the peer sent to a function no guest was on wait in the
-# hub's tap for the function's next user: drop them through the L1
+# function's tap for its next user: drop them through the L1
 # kernel's virtio-net (quiet: no IPv6 of its own), the functions given back.
 drain_fns() {
 	modprobe virtio_net

@@ -20,7 +20,8 @@
 #   make fuzz             a long fuzz run (SEED=, CALLS=)
 #   make soak             30 minutes of L2 traffic with resets, remaps and
 #                         mdev re-creation, on the debug kernel (SOAK_S=)
-#   make migrate-soak     ROUNDS=20 live migrations of a KVM guest (simulator)
+#   make migrate-soak     ROUNDS=20 live migrations of a KVM guest (simulator;
+#                         PCI=1 on the accelerator functions, relayed)
 #   make relay-soak       the PCI relay's switch under traffic, ROUNDS=1000
 #                         times per variant (the relay selftest)
 #   make migrate-bench    live migration, ours next to upstream's vdpa_sim_net
@@ -154,7 +155,7 @@ fuzz: $(DEPS_STAMP) modules tools selftests
 
 migrate-soak: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --script migsoak.sh --env ROUNDS=$(or $(ROUNDS),20) \
-		--timeout $$(( $(or $(ROUNDS),20) * 60 + 600 ))
+		--env PCI=$(or $(PCI),0) --timeout $$(( $(or $(ROUNDS),20) * 60 + 600 ))
 
 relay-soak: $(DEPS_STAMP) modules tools selftests
 	$(Q)$(VMRUN) --test relay --env VMDEV_RELAY_ROUNDS=$(or $(ROUNDS),1000) \

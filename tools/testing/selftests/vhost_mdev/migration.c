@@ -118,6 +118,8 @@ static void back_and_forth(struct __test_metadata *_metadata, char *out,
 
 TEST_F_TIMEOUT(migration, back_and_forth_cancelled_blocked, 1800)
 {
+	if (vmdev_trimmed("migration-sim"))
+		SKIP(return, VMDEV_TRIMMED, "migration-sim");
 	if (!vmdev_module_installed("vhost_mdev_sim"))
 		SKIP(return, "vhost_mdev_sim is not installed");
 	back_and_forth(_metadata, self->out, sizeof(self->out), "",

@@ -103,8 +103,8 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The relay threads running now (one per relayed device). */
-static int relay_threads(void)
+/* The relay threads in /proc now (one per relayed device). */
+static int relay_threads_now(void)
 {
 	char path[300], comm[64];
 	struct dirent *e;
@@ -122,6 +122,24 @@ static int relay_threads(void)
 			n++;
 	}
 	closedir(d);
+	return n;
+}
+
+/*
+ * The relay threads, once their number is @want or after a second: a
+ * thread the driver stopped (kthread_stop() returned) stays in /proc until
+ * it is reaped, a moment later.
+ */
+static int relay_threads(int want)
+{
+	int n, i;
+
+	for (i = 0; i < 100; i++) {
+		n = relay_threads_now();
+		if (n == want)
+			break;
+		usleep(10000);
+	}
 	return n;
 }
 
@@ -177,7 +195,7 @@ FIXTURE_SETUP(relay)
 	vmdev_close(&self->fns[0].d);
 	if (ret)
 		SKIP(return, "%s", NO_RELAY);
-	ASSERT_EQ(0, relay_threads());
+	ASSERT_EQ(0, relay_threads(0));
 }
 
 FIXTURE_TEARDOWN(relay)
@@ -231,7 +249,7 @@ TEST_F_TIMEOUT(relay, starts_at_a_base, 300)
 
 	o.base = variant->base;
 	ASSERT_EQ(0, open_both(_metadata, self->fns, &o));
-	EXPECT_EQ(2, relay_threads());
+	EXPECT_EQ(2, relay_threads(2));
 	ASSERT_EQ(0, stream(_metadata, a, b, 300, 0xa));
 	ASSERT_EQ(0, stream(_metadata, b, a, 300, 0xb));
 	/* 300 frames past the base: the indices wrapped (65500). */
@@ -250,9 +268,9 @@ TEST_F_TIMEOUT(relay, starts_at_a_base, 300)
 	ASSERT_EQ(0, vmdev_set_status(b->fd, 0));
 	ASSERT_EQ(0, vmdev_ioctl(b->fd, VHOST_GET_VRING_BASE, &s));
 	EXPECT_EQ(used, s.num);
-	EXPECT_EQ(1, relay_threads());
+	EXPECT_EQ(1, relay_threads(1));
 	vmdev_close(a);
-	EXPECT_EQ(0, relay_threads());
+	EXPECT_EQ(0, relay_threads(0));
 }
 
 /*
@@ -279,7 +297,7 @@ TEST_F_TIMEOUT(relay, switch_under_traffic, 7200)
 	ASSERT_NE(NULL, us);
 	for (round = 0; round < rounds; round++) {
 		ASSERT_EQ(0, open_both(_metadata, self->fns, &o));
-		ASSERT_EQ(0, relay_threads());
+		ASSERT_EQ(0, relay_threads(0));
 		ASSERT_EQ(0, stream(_metadata, a, b, 40, 0xa));
 
 		/* In flight both ways while the queues switch. */
@@ -291,7 +309,7 @@ TEST_F_TIMEOUT(relay, switch_under_traffic, 7200)
 		t = now_ns();
 		ASSERT_EQ(0, vmdev_log_start(a, self->log[0]));
 		us[round] = (now_ns() - t) / 1000;
-		ASSERT_EQ(2, relay_threads());
+		ASSERT_EQ(2, relay_threads(2));
 		rx_a = le16toh(__atomic_load_n(&a->vqs[0].used->idx,
 					       __ATOMIC_ACQUIRE));
 		rx_b = le16toh(__atomic_load_n(&b->vqs[0].used->idx,
@@ -332,11 +350,11 @@ TEST_F_TIMEOUT(relay, switch_under_traffic, 7200)
 		ASSERT_EQ(0, vmdev_log_stop(a));
 		ASSERT_EQ(0, vmdev_log_stop(b));
 		ASSERT_EQ(0, stream(_metadata, a, b, 40, 0xa));
-		EXPECT_EQ(2, relay_threads());
+		EXPECT_EQ(2, relay_threads(2));
 		vmdev_close(a);
 		vmdev_close(b);
 	}
-	EXPECT_EQ(0, relay_threads());
+	EXPECT_EQ(0, relay_threads(0));
 	qsort(us, rounds, sizeof(*us), cmp_u64);
 	/* QEMU's logging start on a running device: its 3 queues switch. */
 	TH_LOG("%u switches under traffic: median %lu us, max %lu us",

@@ -25,7 +25,8 @@
 #   make relay-soak       the PCI relay's switch under traffic, ROUNDS=1000
 #                         times per variant (the relay selftest)
 #   make migrate-bench    live migration, ours next to upstream's vdpa_sim_net
-#                         with QEMU's x-svq, in one boot (BATCHES=3 of ROUNDS=3)
+#                         with QEMU's x-svq, in one boot (BATCHES=3 of ROUNDS=3);
+#                         PCI=1 on the functions, next to vp_vdpa with x-svq
 #   make peers            upstream's vdpa_sim_net and vp_vdpa, built from
 #                         linux-source, for the comparisons (not committed)
 #   make bench            our drivers next to upstream's (vp_vdpa on the same
@@ -207,6 +208,7 @@ MIG_ROUNDS = $(or $(ROUNDS),3)
 migrate-bench: $(DEPS_STAMP) modules tools selftests peers
 	$(Q)$(VMRUN) --peers $(PEERS) --script migbench.sh \
 		--env BATCHES=$(MIG_BATCHES) --env ROUNDS=$(MIG_ROUNDS) \
+		--env PCI=$(or $(PCI),0) \
 		--timeout $$(( $(MIG_BATCHES) * $(MIG_ROUNDS) * 2 * 60 + 600 ))
 
 # testpmd io forwarding, RUNS runs of SECS seconds each, on one variant of

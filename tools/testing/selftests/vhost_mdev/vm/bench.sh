@@ -65,7 +65,7 @@ trap bench_cleanup EXIT
 new_vdpa() {
 	vdpa dev add name "$1" mgmtdev "$2" || fail "vdpa dev add $1 mgmtdev $2"
 	vdpas="$vdpas $1"
-	NODE=/dev/$(ls "/sys/bus/vdpa/devices/$1" | grep '^vhost-vdpa-')
+	NODE=$(vdpa_node "$1")
 	[ -c "$NODE" ] || fail "no vhost-vdpa node for $1"
 }
 

@@ -11,6 +11,10 @@
 # bandwidth capped at 32 MiB/s, and every one must keep the RAM identical
 # and the guest receiving. Upstream's device needs two settings ours does
 # not (l2/migrate.sh says why): vdpa_sim use_va=0, and iommu_platform=on.
+# PCI=1: the same on the accelerator functions (l2/migrate.sh --pci and
+# --vp-vdpa): the guest receives the peer's stream; ours relays the rings
+# in the kernel while QEMU logs, upstream's vp_vdpa on the same functions
+# with x-svq=on from its start.
 # The upstream modules come from `make peers` (Debian's kernel lacks them).
 # Prints every round, then the medians and their ratio. Ends with
 # "VMRUN: script-ok" or "VMRUN: script-failed <why>".
@@ -28,10 +32,19 @@ for b in $(seq "$batches"); do
 	for backend in ours upstream; do
 		log=$out/$backend.$b
 		echo "migbench: batch $b, $backend, $rounds migrations"
-		/usr/share/vmrun/l2/migrate.sh --loop $backend --rounds "$rounds" > "$log" 2>&1
+		dup_want=
+		if [ "${PCI:-0}" = 1 ]; then
+			# The peer's stream: no datagram twice.
+			dup_want=0 how=--pci
+			[ $backend = upstream ] && how=--vp-vdpa
+		else
+			how="--loop $backend"
+		fi
+		/usr/share/vmrun/l2/migrate.sh $how --rounds "$rounds" > "$log" 2>&1
 		rc=$?
 		if [ $rc != 0 ] || [ "$(r rounds)" != "$rounds" ] ||
-		   [ "$(r hash_ok)" != "$rounds" ] || [ "$(r cont_ok)" != "$rounds" ]; then
+		   [ "$(r hash_ok)" != "$rounds" ] || [ "$(r cont_ok)" != "$rounds" ] ||
+		   [ "$(r udp_dup)" != "$dup_want" ]; then
 			cat "$log"
 			failed="$failed $backend.$b(rounds=$(r rounds) hash_ok=$(r hash_ok) cont_ok=$(r cont_ok) $(r error))"
 		fi

@@ -133,17 +133,24 @@ new_mdev() {
 	say "   mdev $UUID -> $NODE"
 }
 
-# Let mdev $1 offer only features QEMU 7.2's x-svq can shadow: not
-# CTRL_GUEST_OFFLOADS (2), CTRL_RX (18), CTRL_VLAN (19), CTRL_RX_EXTRA (20),
-# GUEST_ANNOUNCE (21), INDIRECT_DESC (28), RING_PACKED (34) or RING_RESET
-# (40), which a virtio-net function or the simulator may offer ("vdpa svq
-# does not work with features", "SVQ Invalid device feature flags"
-# otherwise), nor VHOST_F_LOG_ALL (26, its dirty_log: "vdpa svq does not
+# The vhost-vdpa node of upstream's vDPA device $1.
+vdpa_node() {
+	echo "/dev/$(ls "/sys/bus/vdpa/devices/$1" | grep '^vhost-vdpa-')"
+}
+
+# The features QEMU 7.2's x-svq cannot shadow: CTRL_GUEST_OFFLOADS (2),
+# CTRL_RX (18), CTRL_VLAN (19), CTRL_RX_EXTRA (20), GUEST_ANNOUNCE (21),
+# INDIRECT_DESC (28), RING_PACKED (34) and RING_RESET (40), which a
+# virtio-net function or the simulator may offer ("vdpa svq does not work
+# with features", "SVQ Invalid device feature flags" otherwise).
+SVQ_DROP=$(((1 << 2) | (0xf << 18) | (1 << 28) | (1 << 34) | (1 << 40)))
+
+# Let mdev $1 offer only features QEMU 7.2's x-svq can shadow: not those of
+# SVQ_DROP, nor VHOST_F_LOG_ALL (26, its dirty_log: "vdpa svq does not
 # work with features 0x4000000").
 svq_features() {
 	f=/sys/bus/mdev/devices/$1/device_features
-	no=$(((1 << 2) | (0xf << 18) | (1 << 28) | (1 << 34) | (1 << 40)))
-	run sh -c "echo $(printf '0x%x' $(($(cat "$f") & ~no))) > $f" ||
+	run sh -c "echo $(printf '0x%x' $(($(cat "$f") & ~SVQ_DROP))) > $f" ||
 		fail "cannot write $f"
 	run sh -c "echo 0 > /sys/bus/mdev/devices/$1/dirty_log" ||
 		fail "cannot write dirty_log of $1"

@@ -27,6 +27,11 @@
 #             guest's data path is the functions' own, doorbell mapped into
 #             the guest, and the kernel relays the rings while QEMU logs
 #             (drivers/vhost_mdev/pci/pci_shadow.c).
+#   --vp-vdpa for a comparison (migbench.sh PCI=1): as --pci, but X and Y
+#             are upstream's vp_vdpa devices on the same functions (QEMU's
+#             shadow virtqueue, x-svq=on, every packet through QEMU: its
+#             only way to migrate them), offering only what x-svq shadows
+#             (vdpaadd); Z, the peer's, stays ours.
 #   --loop B  for a comparison (migbench.sh): no peer, X and Y loop every
 #             frame back, and the guest's pings (to its own MAC) go to its
 #             receive queue; B is "ours" (simulator mdevs, hub=0) or
@@ -39,15 +44,16 @@
 L2_TAG=migrate
 . /usr/share/vmrun/l2/l2lib.sh
 
-rounds=10 cancel=0 hidden=0 loop= pci=0
+rounds=10 cancel=0 hidden=0 loop= pci=0 vpvdpa=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--pci) pci=1 ;;
+	--vp-vdpa) pci=1 vpvdpa=1 ;;
 	--rounds) rounds=$2; shift ;;
 	--cancel) cancel=1 ;;
 	--hidden) hidden=1 ;;
 	--loop) loop=$2; shift ;;
-	*) fail "usage: migrate.sh [--pci] [--rounds N] [--cancel] [--hidden] [--loop ours|upstream]" ;;
+	*) fail "usage: migrate.sh [--pci|--vp-vdpa] [--rounds N] [--cancel] [--hidden] [--loop ours|upstream]" ;;
 	esac
 	shift
 done
@@ -59,12 +65,15 @@ GUEST="console=ttyS0 quiet l2.ip=10.0.0.2/24 l2.peer=10.0.0.1 l2.pings=1 l2.role
 # 32 MiB/s: the guest's ~30 MiB of non-zero pages take more than one round.
 BANDWIDTH=33554432
 
-# Upstream's vDPA device $1 (vdpa_sim_net, MAC $MAC): its node in $NODE.
-new_vdpa_sim() {
-	run vdpa dev add name "$1" mgmtdev vdpasim_net mac $MAC || fail "vdpa dev add $1"
-	vdpas="$vdpas $1"
-	NODE=/dev/$(ls "/sys/bus/vdpa/devices/$1" | grep '^vhost-vdpa-')
-	say "   vdpa $1 -> $NODE"
+# Upstream's vDPA device $1, which the command after it adds: its node in
+# NODE.
+new_vdpa() {
+	name=$1
+	shift
+	run "$@" || fail "$*"
+	vdpas="$vdpas $name"
+	NODE=$(vdpa_node "$name")
+	say "   vdpa $name -> $NODE"
 }
 
 svq= dev_opts=
@@ -91,9 +100,9 @@ upstream)
 		fail "upstream's vdpa_sim_net is not installed (make peers)"
 	vdpas=
 	trap 'l2_cleanup; for v in $vdpas; do vdpa dev del $v; done' EXIT
-	new_vdpa_sim mig0
+	new_vdpa mig0 vdpa dev add name mig0 mgmtdev vdpasim_net mac $MAC
 	X=$NODE
-	new_vdpa_sim mig1
+	new_vdpa mig1 vdpa dev add name mig1 mgmtdev vdpasim_net mac $MAC
 	Y=$NODE
 	# vdpa_sim refuses a driver without VIRTIO_F_ACCESS_PLATFORM.
 	svq=,x-svq=on dev_opts=,iommu_platform=on
@@ -117,7 +126,29 @@ drain_fns() {
 	done
 }
 
-if [ $pci = 1 ]; then
+if [ $vpvdpa = 1 ]; then
+	[ -z "$loop" ] && [ $cancel = 0 ] && [ $hidden = 0 ] ||
+		fail "--vp-vdpa and --loop, --cancel or --hidden: no"
+	run modprobe vhost_vdpa && run modprobe vp_vdpa ||
+		fail "upstream's vp_vdpa is not installed (make peers)"
+	vdpas=
+	trap 'l2_cleanup; for v in $vdpas; do vdpa dev del $v 2> /dev/null; done; drain_fns' EXIT
+	set -- $(accel_fns)
+	[ $# -ge 3 ] || fail "needs three accelerator functions"
+	bind_fn "$1" vp-vdpa
+	bind_fn "$3" vp-vdpa
+	bind_fn "$2"
+	# vp_vdpa on the functions, offering what x-svq can shadow.
+	new_vdpa migx vdpaadd migx "pci/$1" "$(printf '0x%x' $SVQ_DROP)"
+	X=$NODE
+	new_vdpa migy vdpaadd migy "pci/$3" "$(printf '0x%x' $SVQ_DROP)"
+	Y=$NODE
+	new_mdev "$2" vhost_mdev_pci-net
+	Z=$NODE
+	# The functions offer VIRTIO_F_ACCESS_PLATFORM, which x-svq needs
+	# acked.
+	svq=,x-svq=on dev_opts=,iommu_platform=on
+elif [ $pci = 1 ]; then
 	[ -z "$loop" ] || fail "--pci and --loop: no"
 	trap 'l2_cleanup; drain_fns' EXIT
 	set -- $(accel_fns)

@@ -202,6 +202,8 @@ int vmdev_pci_hw_probe(struct vmdev_pci *fn);
 void vmdev_pci_hw_remove(struct vmdev_pci *fn);
 int vmdev_pci_hw_reset(struct vmdev_pci *fn);
 void vmdev_pci_program_vq(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq);
+int vmdev_pci_read_used_idx(struct vmdev_pci_dev *dev,
+			    struct vmdev_pci_vq *vq, u16 *idx);
 
 /* pci_shadow.c */
 size_t vmdev_pci_shadow_slot(u16 num);

@@ -517,13 +517,16 @@ err:
 	return ret;
 }
 
-/*
- * The used index in guest memory: where an in-order device that has
- * stopped would resume (every buffer it took, it used). Falls back to what
- * was set when the ring is not mapped.
+/**
+ * vmdev_pci_read_used_idx - read the used index in the driver's ring
+ * @dev: the device
+ * @vq: the queue, its used ring's address set
+ * @idx: where the index goes; unchanged on an error
+ *
+ * Return: 0, or the IOTLB's -errno where the used ring is not mapped.
  */
-static u32 vmdev_pci_used_index(struct vmdev_pci_dev *dev,
-				struct vmdev_pci_vq *vq)
+int vmdev_pci_read_used_idx(struct vmdev_pci_dev *dev,
+			    struct vmdev_pci_vq *vq, u16 *idx)
 {
 	__le16 used;
 	int ret;
@@ -534,7 +537,22 @@ static u32 vmdev_pci_used_index(struct vmdev_pci_dev *dev,
 							  idx),
 				    sizeof(used));
 	vhost_mdev_iotlb_unlock(&dev->vdev);
-	return ret ? vq->state : le16_to_cpu(used);
+	if (!ret)
+		*idx = le16_to_cpu(used);
+	return ret;
+}
+
+/*
+ * The used index in guest memory: where an in-order device that has
+ * stopped would resume (every buffer it took, it used). Falls back to what
+ * was set when the ring is not mapped.
+ */
+static u32 vmdev_pci_used_index(struct vmdev_pci_dev *dev,
+				struct vmdev_pci_vq *vq)
+{
+	u16 idx;
+
+	return vmdev_pci_read_used_idx(dev, vq, &idx) ? vq->state : idx;
 }
 
 static int vmdev_pci_set_vq_address(struct vhost_mdev_device *vdev, u16 idx,

@@ -188,7 +188,7 @@ int vmdev_pci_queue_reset(struct virtio_pci_modern_device *vp, u16 idx)
  */
 int vmdev_pci_shadow_switch(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq)
 {
-	__virtio16 used = 0;
+	u16 used = 0;
 	int ret;
 
 	ret = vmdev_pci_shadow_on(dev, vq, 0);
@@ -201,15 +201,10 @@ int vmdev_pci_shadow_switch(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq)
 		vmdev_pci_shadow_off(dev, vq);
 		return ret;
 	}
-	vhost_mdev_iotlb_lock(&dev->vdev);
-	ret = vhost_mdev_iotlb_read(&dev->vdev, 0, &used,
-				    vq->device + offsetof(struct vring_used,
-							  idx),
-				    sizeof(used));
-	vhost_mdev_iotlb_unlock(&dev->vdev);
+	ret = vmdev_pci_read_used_idx(dev, vq, &used);
 	/* A running queue's used ring is mapped: else the client broke it. */
-	vq->shadow->guest_avail = vr16(used);
-	vq->shadow->guest_used = vr16(used);
+	vq->shadow->guest_avail = used;
+	vq->shadow->guest_used = used;
 	if (ret)
 		vq->shadow->broken = true;
 	vmdev_pci_program_vq(dev, vq);

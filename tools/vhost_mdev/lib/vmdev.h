@@ -227,4 +227,9 @@ int vmdev_debugfs_vq(const char *node, unsigned int vq, long long *kicks,
 long long vmdev_debugfs_stat(const char *node, const char *file,
 			     const char *key);
 
+/* CLOCK_MONOTONIC, in ns. */
+uint64_t vmdev_now_ns(void);
+/* qsort()'s comparison of two uint64_t. */
+int vmdev_cmp_u64(const void *a, const void *b);
+
 #endif /* VMDEV_H */

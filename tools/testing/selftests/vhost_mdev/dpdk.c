@@ -242,14 +242,6 @@ static void testpmd_log(struct __test_metadata *_metadata, const char *out)
 	fclose(f);
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* What a failed run looked like: testpmd's words, its seconds, the devices. */
 static void run_log(struct __test_metadata *_metadata, const char *out,
 		    const struct testpmd_run *run, long r, long fwd_ms,
@@ -291,7 +283,7 @@ TEST_F_TIMEOUT(dpdk, io_forwarding_never_stalls, 7200)
 		ASSERT_LT(0, self->pid);
 		/* SECS seconds of forwarding, however long EAL takes. */
 		status = wait_exit(self->pid, START_MS, out, FWD_STARTED);
-		fwd_ms = now_ms();
+		fwd_ms = vmdev_now_ns() / 1000000;
 		/* The ring layout virtio_user negotiated, while it runs. */
 		for (i = 0; i < 2 && status == -1; i++)
 			EXPECT_EQ(variant->packed,
@@ -307,7 +299,7 @@ TEST_F_TIMEOUT(dpdk, io_forwarding_never_stalls, 7200)
 			       status);
 		}
 		kill(self->pid, SIGINT);
-		fwd_ms = now_ms() - fwd_ms;
+		fwd_ms = vmdev_now_ns() / 1000000 - fwd_ms;
 		status = wait_exit(self->pid, 30000, NULL, NULL);
 		ASSERT_NE(-1, status) TH_LOG("run %ld: testpmd ignored SIGINT", r);
 		self->pid = 0;

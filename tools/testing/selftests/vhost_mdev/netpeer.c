@@ -48,14 +48,6 @@ static uint16_t csum(const uint8_t *p, size_t n)
 	return ~s;
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
-
 struct peer {
 	struct vmdev d;
 	uint8_t mac[6], guest_mac[6];
@@ -198,7 +190,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	gap = 1000000 / pps;
-	next = now_us();
+	next = vmdev_now_ns() / 1000;
 	pfd.fd = p.d.vqs[0].call_fd;
 	pfd.events = POLLIN;
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
@@ -208,19 +200,19 @@ int main(int argc, char **argv)
 			if (len > ETH_HLEN)
 				handle(&p, f, len);
 		}
-		if (now_us() - report >= 1000000) {
-			report = now_us();
+		if (vmdev_now_ns() / 1000 - report >= 1000000) {
+			report = vmdev_now_ns() / 1000;
 			report_counts(&p);
 		}
-		if (now_us() >= next) {
+		if (vmdev_now_ns() / 1000 >= next) {
 			send_datagram(&p, seq++);
 			next += gap;
 			/* Far behind (the VM was slow): no burst to catch up. */
-			if (now_us() > next + 100000)
-				next = now_us();
+			if (vmdev_now_ns() / 1000 > next + 100000)
+				next = vmdev_now_ns() / 1000;
 			continue;
 		}
-		poll(&pfd, 1, (next - now_us()) / 1000 + 1);
+		poll(&pfd, 1, (next - vmdev_now_ns() / 1000) / 1000 + 1);
 		vmdev_wait_call(&p.d, 0, 0);
 	}
 	report_counts(&p);

@@ -88,21 +88,6 @@ static int stream(struct __test_metadata *_metadata, struct vmdev *a,
 	return 0;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The relay threads in /proc now (one per relayed device). */
 static int relay_threads_now(void)
 {
@@ -306,9 +291,9 @@ TEST_F_TIMEOUT(relay, switch_under_traffic, 7200)
 		memset(self->log[0], 0, LOG_BYTES);
 		memset(self->log[1], 0, LOG_BYTES);
 		ASSERT_EQ(0, vmdev_log_start(b, self->log[1]));
-		t = now_ns();
+		t = vmdev_now_ns();
 		ASSERT_EQ(0, vmdev_log_start(a, self->log[0]));
-		us[round] = (now_ns() - t) / 1000;
+		us[round] = (vmdev_now_ns() - t) / 1000;
 		ASSERT_EQ(2, relay_threads(2));
 		rx_a = le16toh(__atomic_load_n(&a->vqs[0].used->idx,
 					       __ATOMIC_ACQUIRE));
@@ -355,7 +340,7 @@ TEST_F_TIMEOUT(relay, switch_under_traffic, 7200)
 		vmdev_close(b);
 	}
 	EXPECT_EQ(0, relay_threads(0));
-	qsort(us, rounds, sizeof(*us), cmp_u64);
+	qsort(us, rounds, sizeof(*us), vmdev_cmp_u64);
 	/* QEMU's logging start on a running device: its 3 queues switch. */
 	TH_LOG("%u switches under traffic: median %lu us, max %lu us",
 	       rounds, (unsigned long)us[rounds / 2],

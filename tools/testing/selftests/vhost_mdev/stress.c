@@ -38,14 +38,6 @@ struct race {
 	unsigned long during[8];	/* iters when the session ended */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
 static bool going(struct race *r, int role)
 {
 	return !__atomic_load_n(&r->stop, __ATOMIC_RELAXED) &&
@@ -408,7 +400,7 @@ TEST_F_TIMEOUT(mdevs, create_remove_64_in_parallel, 300)
 	ASSERT_EQ(0, vmdev_modprobe_params("vhost_mdev_sim", "max_devices=64"));
 	ASSERT_EQ(0, vmdev_count_dir("/sys/class/vhost-mdev"));
 
-	start = now_ms();
+	start = vmdev_now_ns() / 1000000;
 	for (i = 0; i < NCREATORS; i++) {
 		c[i] = (struct creator) { .id = i };
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, create_remove, &c[i]));
@@ -419,7 +411,7 @@ TEST_F_TIMEOUT(mdevs, create_remove_64_in_parallel, 300)
 		EXPECT_EQ(ROUNDS * NMDEVS / NCREATORS, c[i].done);
 	}
 	TH_LOG("%d mdevs created and removed in %llu ms", ROUNDS * NMDEVS,
-	       (unsigned long long)(now_ms() - start));
+	       (unsigned long long)(vmdev_now_ns() / 1000000 - start));
 	EXPECT_EQ(0, vmdev_count_dir("/sys/class/vhost-mdev"));
 	EXPECT_EQ(0, vmdev_count_dir("/sys/bus/mdev/devices"));
 	ASSERT_EQ(0, vmdev_type_attr(VMDEV_SIM_PARENT, VMDEV_SIM_NET_TYPE,

@@ -66,27 +66,12 @@
 #define IOVA		0x40000000ULL	/* 1 GiB */
 #define MAP_REPS	5	/* maps, and bring-ups, per measurement */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The @pct percentile of @n values (sorts them). */
 static uint64_t percentile(uint64_t *v, unsigned int n, unsigned int pct)
 {
 	if (!n)
 		return 0;
-	qsort(v, n, sizeof(*v), cmp_u64);
+	qsort(v, n, sizeof(*v), vmdev_cmp_u64);
 	return v[(n - 1) * pct / 100];
 }
 
@@ -609,11 +594,11 @@ static int cmd_bringup(const char *tx, const char *rx, bool doorbell)
 	int ret;
 
 	for (r = 0; r < MAP_REPS; r++) {
-		t0 = now_ns();
+		t0 = vmdev_now_ns();
 		ret = bring_up(&p, tx, rx, doorbell, frame, sizeof(frame), &bad);
 		if (ret)
 			return ret;
-		ns[r] = now_ns() - t0;
+		ns[r] = vmdev_now_ns() - t0;
 		pair_close(&p);
 	}
 	printf("RESULT bringup_us=%llu\n", median_us(ns, MAP_REPS));
@@ -642,7 +627,7 @@ static int cmd_pps(const char *tx, const char *rx, size_t size,
 
 	calls0 = calls_of(&p.tx, 1) + calls_of(p.rxd, 0);
 	kns0 = kernel_ns();
-	t = now_ns();
+	t = vmdev_now_ns();
 	next = t + 1000000000ULL;
 	sec_got = 0;
 	while (nsamples < secs) {
@@ -660,7 +645,7 @@ static int cmd_pps(const char *tx, const char *rx, size_t size,
 		if (!n && !queued)
 			vmdev_wait_call(p.rxd, 0, 1);
 		sec_got += n;
-		t = now_ns();
+		t = vmdev_now_ns();
 		if (t >= next) {
 			samples[nsamples++] = sec_got;
 			printf("RESULT sample=%u pps=%llu\n", nsamples,
@@ -706,13 +691,13 @@ static int cmd_rtt(const char *tx, const char *rx, unsigned int count,
 	if (!ret)
 		frame_init(frame, sizeof(frame), p.rxd, p.rxd == &p.tx);
 	for (i = 0; i < count && !ret; i++) {
-		t = now_ns();
+		t = vmdev_now_ns();
 		ret = vmdev_send(&p.tx, 0, frame, sizeof(frame), true);
 		while (!ret && !drain(&p, sizeof(frame), &bad)) {
 			ret = vmdev_wait_call(p.rxd, 0, 5000);
 			ret = ret < 0 ? ret : ret ? 0 : -ETIMEDOUT;
 		}
-		lat[i] = now_ns() - t;
+		lat[i] = vmdev_now_ns() - t;
 		vmdev_tx_reclaim(&p.tx, 0);
 	}
 	pair_close(&p);
@@ -757,12 +742,12 @@ static int map_vfio(const char *bdf, void *mem, size_t size)
 		return fail("vfio", ret);
 	}
 	for (r = 0; r < MAP_REPS && !ret; r++) {
-		t0 = now_ns();
+		t0 = vmdev_now_ns();
 		ret = vfio_dma(&vfns[0], mem, IOVA, size);
-		t1 = now_ns();
+		t1 = vmdev_now_ns();
 		if (!ret)
 			ret = vfio_dma(&vfns[0], NULL, IOVA, size);
-		t2 = now_ns();
+		t2 = vmdev_now_ns();
 		map[r] = t1 - t0;
 		unmap[r] = t2 - t1;
 	}
@@ -814,14 +799,14 @@ static int cmd_map(const char *node, size_t mib, bool table, bool huge)
 
 	for (r = 0; r < MAP_REPS; r++) {
 		pinned = pin_us(node);
-		t0 = now_ns();
+		t0 = vmdev_now_ns();
 		if (table)
 			ret = map_table(fd, mem, size);
 		else
 			ret = (n = vmdev_iotlb_msg(fd, 0, VHOST_IOTLB_UPDATE,
 						   IOVA, size, (uintptr_t)mem,
 						   VHOST_ACCESS_RW)) < 0 ? n : 0;
-		t1 = now_ns();
+		t1 = vmdev_now_ns();
 		if (ret)
 			return fail("map", ret);
 		if (table)
@@ -829,7 +814,7 @@ static int cmd_map(const char *node, size_t mib, bool table, bool huge)
 		else
 			ret = (n = vmdev_iotlb_msg(fd, 0, VHOST_IOTLB_INVALIDATE,
 						   IOVA, size, 0, 0)) < 0 ? n : 0;
-		t2 = now_ns();
+		t2 = vmdev_now_ns();
 		if (ret)
 			return fail("unmap", ret);
 		map[r] = t1 - t0;
@@ -893,9 +878,9 @@ static int cmd_instances(bool ours, unsigned int count)
 	names = calloc(count ? count : 1, sizeof(*names));
 	if (!names || !count)
 		return fail("arguments", EINVAL);
-	t0 = now_ns();
+	t0 = vmdev_now_ns();
 	for (i = 0; i < count && !ret; i++) {
-		t1 = now_ns();
+		t1 = vmdev_now_ns();
 		if (ours) {
 			ret = vmdev_uuid_random(names[i]);
 			snprintf(cmd, sizeof(cmd), "echo %s > %s/mdev_supported_types/%s/create",
@@ -921,9 +906,9 @@ static int cmd_instances(bool ours, unsigned int count)
 		else
 			close(fd);
 		if (!i)
-			first = now_ns() - t1;
+			first = vmdev_now_ns() - t1;
 	}
-	t1 = now_ns();
+	t1 = vmdev_now_ns();
 	for (i = 0; i < made; i++) {
 		if (ours)
 			snprintf(cmd, sizeof(cmd), "echo 1 > /sys/bus/mdev/devices/%s/remove",
@@ -933,7 +918,7 @@ static int cmd_instances(bool ours, unsigned int count)
 		if (run(cmd) && !ret)
 			ret = -EIO;
 	}
-	t2 = now_ns();
+	t2 = vmdev_now_ns();
 	free(names);
 	if (ret)
 		return fail("instances", ret);
@@ -948,7 +933,7 @@ int main(int argc, char **argv)
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	run_tag = getpid() ^ (uint32_t)now_ns();
+	run_tag = getpid() ^ (uint32_t)vmdev_now_ns();
 	setrlimit(RLIMIT_MEMLOCK, &rl);
 	if (argc > 6 && !strcmp(argv[6], "packed"))
 		ring_features = 1ULL << VIRTIO_F_RING_PACKED;

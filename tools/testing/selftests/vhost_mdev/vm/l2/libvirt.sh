@@ -135,7 +135,7 @@ cat > /tmp/lv.l2.xml <<EOF
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$L2_DIR/vmlinuz</kernel>
     <initrd>$L2_DIR/initrd.cpio</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 l2.ip=$L2_IP/24 l2.peer=$L1_IP l2.pings=$PINGS</cmdline>
+    <cmdline>console=ttyS0 quiet $L2_BOOT_APPEND l2.ip=$L2_IP/24 l2.peer=$L1_IP l2.pings=$PINGS</cmdline>
   </os>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>destroy</on_reboot>

@@ -12,7 +12,8 @@
  *     after which the next session runs direct again; many times over
  *     (VMDEV_RELAY_ROUNDS in the environment: `make relay-soak`);
  *   - a driver ring that makes no sense stops that queue's relay, and only
- *     that, with a message and no splat;
+ *     that, with a message and no splat; a chain the function refuses
+ *     (past the mapping, a loop) stops nothing of the relay's;
  *   - while an mdev offers VHOST_F_LOG_ALL it hides VIRTIO_F_RING_PACKED
  *     (the relay moves split rings), and VIRTIO_F_RING_RESET always.
  */
@@ -388,6 +389,77 @@ TEST_F_TIMEOUT(relay, bad_rings_stop_only_their_queue, 300)
 	}
 	ASSERT_EQ(0, open_both(_metadata, self->fns, &o));
 	ASSERT_EQ(0, stream(_metadata, a, b, 50, 0xa));
+}
+
+/*
+ * Chains the function must refuse, sent while relayed: a transmit buffer
+ * that runs past the end of the mapping (the IOMMU refuses the function's
+ * read of the rest: a DMAR fault at the first page after the mapping), and
+ * a transmit descriptor that is its own next, a loop (QEMU's device model
+ * stops the function: NEEDS_RESET). The relay hands a chain on by its head
+ * and walks only the chains the function used, bounded; so neither chain
+ * stops the relay nor its thread, nothing splats, and after the reset the
+ * next session streams byte for byte.
+ */
+TEST_F_TIMEOUT(relay, bad_chains_while_relayed, 300)
+{
+	struct vmdev_opts o = VARIANT_OPTS;
+	struct vmdev *a = &self->fns[0].d, *b = &self->fns[1].d;
+	const char *who = strrchr(self->fns[0].node, '/') + 1;
+	struct vmdev_vq *tx = &a->vqs[1];
+	char bdf[32], fault[64];
+	unsigned long long end;
+	uint8_t status;
+	uint16_t head;
+	int loop;
+
+	/* The emulated IOMMU reports the fault, its device model the loop. */
+	vmdev_expect_qemu("vtd_.*: detected .*iova=0x");
+	vmdev_expect_qemu("New fault is not recorded due to compression of faults");
+	vmdev_expect_qemu("Looped descriptor");
+	o.base = variant->base;
+	/* "[00:01.0] fault addr 0x...": the PCI address, the IOVA. */
+	snprintf(bdf, sizeof(bdf), "[%s]", self->fns[0].bdf + 5);
+	for (loop = 0; loop < 2; loop++) {
+		ASSERT_EQ(0, open_both(_metadata, self->fns, &o));
+		EXPECT_EQ(2, relay_threads(2));
+		ASSERT_EQ(0, stream(_metadata, a, b, 10, 0xa));
+		klogctl(5, NULL, 0);	/* clear */
+		vmdev_tx_reclaim(a, 0);
+		head = tx->avail_idx & (tx->num - 1);
+		end = IOVA + a->mem_size;
+		if (loop) {
+			tx->desc[head].addr = htole64(IOVA);
+			tx->desc[head].len = htole32(64);
+			tx->desc[head].flags = htole16(VRING_DESC_F_NEXT);
+			tx->desc[head].next = htole16(head);
+		} else {
+			tx->desc[head].addr = htole64(end - 32);
+			tx->desc[head].len = htole32(4096);
+			tx->desc[head].flags = 0;
+		}
+		tx->avail->ring[tx->avail_idx++ & (tx->num - 1)] = htole16(head);
+		__atomic_store_n(&tx->avail->idx, htole16(tx->avail_idx),
+				 __ATOMIC_RELEASE);
+		ASSERT_EQ(0, vmdev_kick(a, 1));
+		usleep(500 * 1000);
+		if (loop) {
+			ASSERT_EQ(0, vmdev_get_status(a->fd, &status));
+			EXPECT_TRUE(status & VIRTIO_CONFIG_S_NEEDS_RESET);
+		} else {
+			snprintf(fault, sizeof(fault), "fault addr %#llx", end);
+			EXPECT_TRUE(vmdev_klog_has(bdf, fault))
+				TH_LOG("no DMAR fault at %#llx", end);
+		}
+		EXPECT_FALSE(vmdev_klog_has(who, "relay stopped"));
+		EXPECT_EQ(2, relay_threads(2));
+		vmdev_close(a);
+		vmdev_close(b);
+	}
+	EXPECT_EQ(0, relay_threads(0));
+	ASSERT_EQ(0, open_both(_metadata, self->fns, &o));
+	ASSERT_EQ(0, stream(_metadata, a, b, 50, 0xa));
+	ASSERT_EQ(0, stream(_metadata, b, a, 50, 0xb));
 }
 
 /*

@@ -709,10 +709,11 @@ TEST_F(pci_fn, unmapped_iova)
 {
 	struct vmdev_opts o = { .iova = 0x100000 };
 	struct vmdev *a = &self->fns[0].d, *b = &self->fns[1].d;
+	struct vring_desc seg = {
+		.addr = htole64(1ULL << 36), .len = htole32(100),
+	};
 	uint8_t in[2048];
-	struct vmdev_vq *tx;
 	char who[32];
-	uint16_t head;
 
 	/* The emulated IOMMU reports the fault this test causes, once or more. */
 	vmdev_expect_qemu("vtd_.*: detected .*iova=0x1000000000");
@@ -721,15 +722,8 @@ TEST_F(pci_fn, unmapped_iova)
 	ASSERT_EQ(0, vmdev_open(b, self->fns[1].node, &o));
 	ASSERT_EQ(0, stream(_metadata, a, b, 10, 0xa));
 
-	tx = &a->vqs[1];
-	head = tx->avail_idx & (tx->num - 1);
-	tx->desc[head].addr = htole64(1ULL << 36);
-	tx->desc[head].len = htole32(100);
-	tx->desc[head].flags = 0;
-	tx->avail->ring[tx->avail_idx++ & (tx->num - 1)] = htole16(head);
-	__atomic_store_n(&tx->avail->idx, htole16(tx->avail_idx),
-			 __ATOMIC_RELEASE);
-	ASSERT_EQ(0, vmdev_kick(a, 1));
+	ASSERT_EQ(0, vmdev_post_raw(a, 1, &seg, 1,
+				    a->vqs[1].avail_idx & (a->vqs[1].num - 1)));
 	usleep(500000);
 	/* "[00:01.0] fault addr 0x1000000000": the PCI address, the IOVA. */
 	snprintf(who, sizeof(who), "[%s]", self->fns[0].bdf + 5);

@@ -406,11 +406,11 @@ TEST_F_TIMEOUT(relay, bad_chains_while_relayed, 300)
 	struct vmdev_opts o = VARIANT_OPTS;
 	struct vmdev *a = &self->fns[0].d, *b = &self->fns[1].d;
 	const char *who = strrchr(self->fns[0].node, '/') + 1;
-	struct vmdev_vq *tx = &a->vqs[1];
 	char bdf[32], fault[64];
+	struct vring_desc seg = { 0 };
 	unsigned long long end;
 	uint8_t status;
-	uint16_t head;
+	uint16_t id;
 	int loop;
 
 	/* The emulated IOMMU reports the fault, its device model the loop. */
@@ -426,22 +426,19 @@ TEST_F_TIMEOUT(relay, bad_chains_while_relayed, 300)
 		ASSERT_EQ(0, stream(_metadata, a, b, 10, 0xa));
 		klogctl(5, NULL, 0);	/* clear */
 		vmdev_tx_reclaim(a, 0);
-		head = tx->avail_idx & (tx->num - 1);
+		id = a->vqs[1].avail_idx & (a->vqs[1].num - 1);
 		end = IOVA + a->mem_size;
-		if (loop) {
-			tx->desc[head].addr = htole64(IOVA);
-			tx->desc[head].len = htole32(64);
-			tx->desc[head].flags = htole16(VRING_DESC_F_NEXT);
-			tx->desc[head].next = htole16(head);
-		} else {
-			tx->desc[head].addr = htole64(end - 32);
-			tx->desc[head].len = htole32(4096);
-			tx->desc[head].flags = 0;
+		if (loop) {	/* its own next */
+			seg.addr = htole64(IOVA);
+			seg.len = htole32(64);
+			seg.flags = htole16(VRING_DESC_F_NEXT);
+			seg.next = htole16(id);
+		} else {	/* 32 bytes mapped, the rest not */
+			seg.addr = htole64(end - 32);
+			seg.len = htole32(4096);
+			seg.flags = 0;
 		}
-		tx->avail->ring[tx->avail_idx++ & (tx->num - 1)] = htole16(head);
-		__atomic_store_n(&tx->avail->idx, htole16(tx->avail_idx),
-				 __ATOMIC_RELEASE);
-		ASSERT_EQ(0, vmdev_kick(a, 1));
+		ASSERT_EQ(0, vmdev_post_raw(a, 1, &seg, 1, id));
 		usleep(500 * 1000);
 		if (loop) {
 			ASSERT_EQ(0, vmdev_get_status(a->fd, &status));

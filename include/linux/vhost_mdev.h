@@ -77,11 +77,10 @@ enum vhost_mdev_dma_model {
  *	vhost_mdev_iotlb_move(), which log every write in address space 0
  *	while the client asks for it.
  * @VHOST_MDEV_LOG_SHADOW: a %VHOST_MDEV_DMA_PLATFORM device whose parent
- *	relays its split rings through rings of its own while the client logs
- *	(told by @set_log_all): it logs what the device wrote with
- *	vhost_mdev_iotlb_log() when the device uses a buffer, and writes the
- *	driver's used rings with vhost_mdev_iotlb_write(). While
- *	VHOST_F_LOG_ALL is offered, VIRTIO_F_RING_PACKED is not.
+ *	relays its rings through rings of its own while the client logs
+ *	(told by @set_log_all) or whenever it must: it logs what the device
+ *	wrote with vhost_mdev_iotlb_log() when the device uses a buffer, and
+ *	writes the driver's used entries with vhost_mdev_iotlb_write().
  */
 enum vhost_mdev_log_model {
 	VHOST_MDEV_LOG_NONE,
@@ -387,6 +386,7 @@ int vhost_mdev_iotlb_move(struct vhost_mdev_device *vdev, u32 dst_asid,
 			  u64 dst, u32 src_asid, u64 src, size_t len);
 void vhost_mdev_iotlb_log(struct vhost_mdev_device *vdev, u64 iova,
 			  size_t len);
+bool vhost_mdev_log_offered(struct vhost_mdev_device *vdev);
 int vhost_mdev_shadow_map(struct vhost_mdev_device *vdev, u64 iova,
 			  phys_addr_t pa, size_t size);
 void vhost_mdev_shadow_unmap(struct vhost_mdev_device *vdev, u64 iova,

@@ -287,6 +287,22 @@ void vhost_mdev_iotlb_log(struct vhost_mdev_device *vdev, u64 iova,
 }
 EXPORT_SYMBOL_GPL(vhost_mdev_iotlb_log);
 
+/**
+ * vhost_mdev_log_offered - does the device offer VHOST_F_LOG_ALL?
+ * @vdev: the device
+ *
+ * The mdev's dirty_log attribute, which changes only while the device is
+ * closed: a parent may ask from its set_status() and keep the answer for
+ * the session.
+ *
+ * Return: true if a client of the device can log (migrate).
+ */
+bool vhost_mdev_log_offered(struct vhost_mdev_device *vdev)
+{
+	return vhost_mdev_vhost_features(vdev);
+}
+EXPORT_SYMBOL_GPL(vhost_mdev_log_offered);
+
 /* What logging is doing, for debugfs. */
 static int vhost_mdev_log_show(struct seq_file *s, void *unused)
 {

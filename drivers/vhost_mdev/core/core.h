@@ -233,19 +233,10 @@ static inline u64 vhost_mdev_vhost_features(struct vhost_mdev_device *vdev)
 	return 0;
 }
 
-/*
- * The virtio features the device offers: the parent's, as the mdev's owner
- * chose; a relay of split rings cannot log a packed one.
- */
+/* The virtio features the device offers: the parent's, as the mdev's owner chose. */
 static inline u64 vhost_mdev_device_features(struct vhost_mdev_device *vdev)
 {
-	u64 features = vdev->ops->get_device_features(vdev) &
-		       vdev->core->features_mask;
-
-	if (vdev->log_model == VHOST_MDEV_LOG_SHADOW &&
-	    vhost_mdev_vhost_features(vdev))
-		features &= ~BIT_ULL(VIRTIO_F_RING_PACKED);
-	return features;
+	return vdev->ops->get_device_features(vdev) & vdev->core->features_mask;
 }
 
 /* uapi.c */

@@ -9,6 +9,7 @@
 
 #include <linux/pci.h>
 #include <linux/vhost_mdev.h>
+#include <linux/virtio_config.h>
 #include <linux/virtio_pci_modern.h>
 #include <linux/virtio_ring.h>
 #include <linux/wait.h>
@@ -92,24 +93,41 @@ struct vmdev_pci {
 
 /**
  * struct vmdev_pci_shadow - the rings a relayed queue's function uses
- * @avail: the available ring it reads (kernel memory, @size bytes from here)
- * @used: the used ring it writes
- * @size: bytes of both
+ * @ring: kernel memory, @size bytes, the function's rings
+ * @avail: a split queue's available ring the function reads (at @ring)
+ * @used: a split queue's used ring the function writes
+ * @desc: a packed queue's descriptor ring (at @ring)
+ * @saved: a packed queue's descriptors as handed on, by slot of @desc (what
+ *	the function writes there, used entries, cannot hide them)
+ * @chain_len: a packed queue's chains in flight by buffer id: their slots,
+ *	0 for an id not in flight
+ * @chain_pos: their first slot in @desc
+ * @inflight: slots of @desc in flight
+ * @size: bytes at @ring
  * @iova: where the function sees them
- * @guest_avail: the driver's next available entry to hand on
- * @guest_used: the driver's next used entry to write
- * @dev_avail: the function's available index
- * @dev_used: the function's used entries handed back
- * @relayed_avail: entries handed on (debugfs)
- * @relayed_used: entries handed back (debugfs)
+ * @packed: the queue is a packed one
+ * @guest_avail: the driver's next available entry to hand on (packed: the
+ *	slot, its wrap counter in bit 15)
+ * @guest_used: the driver's next used entry to write (the same)
+ * @dev_avail: the function's available index (packed: the same)
+ * @dev_used: the function's used entries handed back (packed: the same)
+ * @relayed_avail: entries handed on
+ * @relayed_used: entries handed back
  * @broken: the driver's or the function's ring made no sense: not relayed
  *	any more
  */
 struct vmdev_pci_shadow {
+	void *ring;
 	struct vring_avail *avail;
 	struct vring_used *used;
+	struct vring_packed_desc *desc;
+	struct vring_packed_desc *saved;
+	u16 *chain_len;
+	u16 *chain_pos;
+	u16 inflight;
 	size_t size;
 	u64 iova;
+	bool packed;
 	u16 guest_avail;
 	u16 guest_used;
 	u16 dev_avail;
@@ -196,6 +214,31 @@ to_vmdev_pci_dev(struct vhost_mdev_device *vdev)
 	return container_of(vdev, struct vmdev_pci_dev, vdev);
 }
 
+/*
+ * VHOST_SET_VRING_BASE of a fresh packed queue: both wrap counters set;
+ * in the older encoding without the used half (DPDK 22.11), bit 15 alone.
+ */
+#define VMDEV_PCI_PACKED_START		(BIT(31) | BIT(15))
+#define VMDEV_PCI_PACKED_START_OLD	BIT(15)
+/* A packed position: the slot, and the wrap counter in bit 15. */
+#define VMDEV_PCI_PACKED_POS		GENMASK(14, 0)
+
+/*
+ * Where a packed queue set to @state starts: its used half; a state within
+ * 16 bits (the older encoding) is the available half alone.
+ */
+static inline u16 vmdev_pci_packed_base(u32 state)
+{
+	return state > U16_MAX ? state >> 16 : state;
+}
+
+/* The client negotiated packed rings. */
+static inline bool vmdev_pci_packed(struct vhost_mdev_device *vdev)
+{
+	return vp_modern_get_driver_features(&to_vmdev_pci_dev(vdev)->fn->vp) &
+	       BIT_ULL(VIRTIO_F_RING_PACKED);
+}
+
 /* pci_hw.c */
 extern const struct vhost_mdev_ops vmdev_pci_ops;
 int vmdev_pci_hw_probe(struct vmdev_pci *fn);
@@ -208,17 +251,29 @@ int vmdev_pci_read_used_idx(struct vmdev_pci_dev *dev,
 /* pci_shadow.c */
 size_t vmdev_pci_shadow_slot(u16 num);
 int vmdev_pci_shadow_on(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq,
-			u16 base);
+			u32 base);
 void vmdev_pci_shadow_off(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq);
-u64 vmdev_pci_shadow_avail_iova(const struct vmdev_pci_vq *vq);
-u64 vmdev_pci_shadow_used_iova(const struct vmdev_pci_vq *vq);
+void vmdev_pci_shadow_rings(const struct vmdev_pci_vq *vq, u64 *desc,
+			    u64 *driver, u64 *device);
+u32 vmdev_pci_shadow_state(const struct vmdev_pci_vq *vq);
 int vmdev_pci_queue_reset(struct virtio_pci_modern_device *vp, u16 idx);
 int vmdev_pci_shadow_switch(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq);
 bool vmdev_pci_relay_vq(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq,
 			bool running);
+void vmdev_pci_relay_broken(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq,
+			    const char *why);
 void vmdev_pci_relay_wake(struct vmdev_pci_dev *dev);
 int vmdev_pci_relay_start(struct vmdev_pci_dev *dev);
 void vmdev_pci_relay_stop(struct vmdev_pci_dev *dev);
+
+/* pci_packed.c */
+size_t vmdev_pci_packed_bytes(u16 num);
+int vmdev_pci_packed_on(struct vmdev_pci_shadow *s, u16 num, u32 base);
+void vmdev_pci_packed_off(struct vmdev_pci_shadow *s);
+u16 vmdev_pci_relay_used_packed(struct vmdev_pci_dev *dev,
+				struct vmdev_pci_vq *vq);
+u16 vmdev_pci_relay_avail_packed(struct vmdev_pci_dev *dev,
+				 struct vmdev_pci_vq *vq);
 #if IS_ENABLED(CONFIG_KUNIT)
 bool vmdev_pci_doorbell_alone(const struct vmdev_pci *fn, u16 idx);
 #endif

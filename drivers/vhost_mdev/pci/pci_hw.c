@@ -409,14 +409,12 @@ static void vmdev_pci_queue_rings(struct vmdev_pci_dev *dev,
 {
 	struct virtio_pci_modern_device *vp = &dev->fn->vp;
 
-	vp_modern_set_queue_size(vp, vq->idx, vq->num);
+	u64 desc = vq->desc, driver = vq->driver, device = vq->device;
+
 	if (vq->shadow)
-		vp_modern_queue_address(vp, vq->idx, vq->desc,
-					vmdev_pci_shadow_avail_iova(vq),
-					vmdev_pci_shadow_used_iova(vq));
-	else
-		vp_modern_queue_address(vp, vq->idx, vq->desc, vq->driver,
-					vq->device);
+		vmdev_pci_shadow_rings(vq, &desc, &driver, &device);
+	vp_modern_set_queue_size(vp, vq->idx, vq->num);
+	vp_modern_queue_address(vp, vq->idx, desc, driver, device);
 }
 
 /**
@@ -440,14 +438,25 @@ static bool vmdev_pci_relays(struct vmdev_pci_dev *dev)
 }
 
 /*
+ * Packed queues of an mdev that can migrate: where one stands must be
+ * known exactly, at any time (pci_packed.c).
+ */
+static bool vmdev_pci_relays_packed(struct vmdev_pci_dev *dev)
+{
+	return vmdev_pci_relays(dev) && vmdev_pci_packed(&dev->vdev) &&
+	       vhost_mdev_log_offered(&dev->vdev);
+}
+
+/*
  * Relay every queue from the start when the client logs already (QEMU
- * restarting a device during a migration) or a queue must start beyond
- * index 0 (a migration's destination), which only the relay can.
+ * restarting a device during a migration), a queue must start beyond
+ * index 0 (a migration's destination), which only the relay can, or the
+ * rings are packed ones that must be able to say where they are.
  */
 static int vmdev_pci_shadow_start(struct vmdev_pci_dev *dev)
 {
+	bool relay = dev->log_all || vmdev_pci_relays_packed(dev);
 	struct vmdev_pci_vq *vq;
-	bool relay = dev->log_all;
 	u16 i;
 	int ret;
 
@@ -460,8 +469,9 @@ static int vmdev_pci_shadow_start(struct vmdev_pci_dev *dev)
 		vq = &dev->vqs[i];
 		if (!vmdev_pci_vq_starts(vq))
 			continue;
-		ret = vmdev_pci_shadow_on(dev, vq,
-					  vq->relay_base ? vq->state : 0);
+		ret = vmdev_pci_shadow_on(dev, vq, vq->relay_base ? vq->state :
+					  vmdev_pci_packed(&dev->vdev) ?
+					  VMDEV_PCI_PACKED_START : 0);
 		if (ret)
 			return ret;
 	}
@@ -623,22 +633,10 @@ static bool vmdev_pci_get_vq_ready(struct vhost_mdev_device *vdev, u16 idx)
 }
 
 /*
- * VHOST_SET_VRING_BASE of a fresh packed queue: both wrap counters set;
- * in the older encoding without the used half (DPDK 22.11), bit 15 alone.
- */
-#define VMDEV_PCI_PACKED_START	(BIT(31) | BIT(15))
-#define VMDEV_PCI_PACKED_START_OLD	BIT(15)
-
-static bool vmdev_pci_packed(struct vhost_mdev_device *vdev)
-{
-	return vp_modern_get_driver_features(to_vp(vdev)) &
-	       BIT_ULL(VIRTIO_F_RING_PACKED);
-}
-
-/*
  * A virtio-pci queue always starts at index 0: a packed one at position 0
- * of both sides with both wrap counters set. A split one that can be
- * relayed starts anywhere: relayed (a migration's destination).
+ * of both sides with both wrap counters set. One that can be relayed
+ * starts anywhere: relayed (a migration's destination); a packed one at a
+ * position within the ring.
  */
 static int vmdev_pci_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 				  u32 state)
@@ -649,8 +647,12 @@ static int vmdev_pci_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 	bool fresh = packed ? state == VMDEV_PCI_PACKED_START ||
 			      state == VMDEV_PCI_PACKED_START_OLD : !state;
 
-	if (!fresh && (packed || !vmdev_pci_relays(dev) || state > U16_MAX))
+	if (!fresh && (packed ? !vmdev_pci_relays_packed(dev) :
+			!vmdev_pci_relays(dev) || state > U16_MAX))
 		return -EOPNOTSUPP;
+	if (!fresh && packed && vq->num &&
+	    (vmdev_pci_packed_base(state) & VMDEV_PCI_PACKED_POS) >= vq->num)
+		return -EINVAL;
 	vq->state = state;
 	vq->state_lost = false;
 	vq->relay_base = !fresh;
@@ -658,9 +660,9 @@ static int vmdev_pci_set_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 }
 
 /*
- * Where a split queue the function just stopped (reset, alone or whole)
- * resumes: a relayed one after the relay handed back, logged, what the
- * function used; the others at their used index.
+ * Where a queue the function just stopped (reset, alone or whole) resumes:
+ * a relayed one after the relay handed back, logged, what the function
+ * used; the other split ones at their used index.
  */
 static u32 vmdev_pci_stopped_at(struct vmdev_pci_dev *dev,
 				struct vmdev_pci_vq *vq)
@@ -668,7 +670,7 @@ static u32 vmdev_pci_stopped_at(struct vmdev_pci_dev *dev,
 	if (!vq->shadow)
 		return vmdev_pci_used_index(dev, vq);
 	vmdev_pci_relay_vq(dev, vq, false);
-	return vq->shadow->guest_used;
+	return vmdev_pci_shadow_state(vq);
 }
 
 static bool vmdev_pci_relayed(struct vmdev_pci_dev *dev)
@@ -700,7 +702,7 @@ static int vmdev_pci_set_log_all(struct vhost_mdev_device *vdev, bool on)
 	int ret = 0;
 	u16 i;
 
-	if (on && vmdev_pci_packed(vdev))
+	if (on && vmdev_pci_packed(vdev) && !vmdev_pci_relays_packed(dev))
 		return -EOPNOTSUPP;
 	dev->log_all = on;
 	if (!on || !(vp_modern_get_status(to_vp(vdev)) &
@@ -721,18 +723,22 @@ static int vmdev_pci_set_log_all(struct vhost_mdev_device *vdev, bool on)
 /*
  * QEMU asks a running queue where it is while it stops all but the last of
  * its vhost devices, and migrates the answer: reset the queue alone, so
- * that nothing moves after it. A function that cannot keeps running it.
+ * that nothing moves after it. A function that cannot keeps running it. A
+ * relayed packed queue (no queue reset with packed rings on QEMU 7.2's
+ * function) is handed on nothing more: what the function took and has not
+ * used by now it takes again where the queue resumes.
  */
 static void vmdev_pci_stop_vq(struct vhost_mdev_device *vdev, u16 idx)
 {
 	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
 	struct vmdev_pci_vq *vq = &dev->vqs[idx];
+	bool packed = vmdev_pci_packed(vdev);
 
 	if (!vq->enabled || vq->stopped || !vmdev_pci_relays(dev) ||
-	    vmdev_pci_packed(vdev))
+	    (packed && !vq->shadow))
 		return;
 	vmdev_pci_relay_stop(dev);
-	if (!vmdev_pci_queue_reset(&dev->fn->vp, idx)) {
+	if (packed || !vmdev_pci_queue_reset(&dev->fn->vp, idx)) {
 		vq->stopped = true;
 		vq->state = vmdev_pci_stopped_at(dev, vq);
 	}
@@ -740,8 +746,9 @@ static void vmdev_pci_stop_vq(struct vhost_mdev_device *vdev, u16 idx)
 }
 
 /*
- * A split ring's used index is in memory; a running packed ring's
- * positions are the function's own, like upstream vp_vdpa's.
+ * A split ring's used index is in memory; a relayed ring's positions are
+ * the relay's; a packed ring's that the function runs alone are its own,
+ * like upstream vp_vdpa's.
  */
 static int vmdev_pci_get_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 				  u32 *state)
@@ -749,12 +756,13 @@ static int vmdev_pci_get_vq_state(struct vhost_mdev_device *vdev, u16 idx,
 	struct vmdev_pci_dev *dev = to_vmdev_pci_dev(vdev);
 	struct vmdev_pci_vq *vq = &dev->vqs[idx];
 
-	if (vq->enabled ? vmdev_pci_packed(vdev) : vq->state_lost)
+	if (vq->enabled ? vmdev_pci_packed(vdev) && !vq->shadow :
+	    vq->state_lost)
 		return -EOPNOTSUPP;
 	if (!vq->enabled || vq->stopped)
 		*state = vq->state;
 	else if (vq->shadow)
-		*state = READ_ONCE(vq->shadow->guest_used);
+		*state = vmdev_pci_shadow_state(vq);
 	else
 		*state = vmdev_pci_used_index(dev, vq);
 	return 0;
@@ -801,8 +809,9 @@ static u64 vmdev_pci_get_device_features(struct vhost_mdev_device *vdev)
 }
 
 /*
- * Negotiated for the relay, which moves split rings only (QEMU 7.2's
- * virtio-net function stops processing a packed ring with it).
+ * Negotiated for the relay's switch of running split rings; packed ones
+ * never switch (QEMU 7.2's virtio-net function stops processing a packed
+ * ring with it): they are relayed from the start, or not at all.
  */
 static int vmdev_pci_set_driver_features(struct vhost_mdev_device *vdev,
 					 u64 features)
@@ -877,8 +886,8 @@ static int vmdev_pci_reset(struct vhost_mdev_device *vdev)
 	ret = vmdev_pci_reset_function(&dev->fn->vp);
 	for (i = 0; i < vdev->nvqs; i++) {
 		vq = &dev->vqs[i];
-		vq->state_lost = vq->enabled && packed;
-		if (!vq->enabled || packed)
+		vq->state_lost = vq->enabled && packed && !vq->shadow;
+		if (!vq->enabled || vq->state_lost)
 			vq->state = 0;
 		else if (!vq->stopped)
 			vq->state = vmdev_pci_stopped_at(dev, vq);

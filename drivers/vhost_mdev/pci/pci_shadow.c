@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vhost-mdev PCI accelerator: the relay of split rings during a live
- * migration.
+ * migration, and what it shares with the relay of packed rings
+ * (pci_packed.c).
  *
  * A virtio-pci function writes guest memory by DMA and tracks nothing, so
  * while the client logs (VHOST_F_LOG_ALL) the function gets rings of the
@@ -68,11 +69,12 @@ static size_t vmdev_pci_used_bytes(u16 num)
  * vmdev_pci_shadow_slot - bytes of IOVA one queue's relay rings take
  * @num: the largest size of the queue
  *
- * Return: a multiple of PAGE_SIZE.
+ * Return: a multiple of PAGE_SIZE, for either layout.
  */
 size_t vmdev_pci_shadow_slot(u16 num)
 {
-	return vmdev_pci_avail_bytes(num) + vmdev_pci_used_bytes(num);
+	return max(vmdev_pci_avail_bytes(num) + vmdev_pci_used_bytes(num),
+		   vmdev_pci_packed_bytes(num));
 }
 
 static u64 vmdev_pci_slot_iova(struct vmdev_pci_dev *dev, u16 idx)
@@ -84,40 +86,53 @@ static u64 vmdev_pci_slot_iova(struct vmdev_pci_dev *dev, u16 idx)
  * vmdev_pci_shadow_on - give a queue the relay's rings
  * @dev: the device
  * @vq: the queue, set up by the client, not yet programmed
- * @base: the driver's index the relay starts from (used and available)
+ * @base: where the relay starts on the driver's rings: a split ring's
+ *	index (used and available), a packed ring's VHOST_SET_VRING_BASE state
  *
- * Return: 0, -ENOMEM, or the IOMMU's -errno.
+ * Return: 0, -ENOMEM, -EINVAL for a packed position out of the ring, or the
+ * IOMMU's -errno.
  */
 int vmdev_pci_shadow_on(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq,
-			u16 base)
+			u32 base)
 {
 	struct vmdev_pci_shadow *s;
 	size_t size = vmdev_pci_shadow_slot(vq->num);
-	int ret;
+	int ret = -ENOMEM;
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
-	s->avail = alloc_pages_exact(size, GFP_KERNEL | __GFP_ZERO);
-	if (!s->avail) {
-		kfree(s);
-		return -ENOMEM;
-	}
-	s->used = (void *)s->avail + vmdev_pci_avail_bytes(vq->num);
+	s->ring = alloc_pages_exact(size, GFP_KERNEL | __GFP_ZERO);
+	if (!s->ring)
+		goto err_free;
 	s->size = size;
 	s->iova = vmdev_pci_slot_iova(dev, vq->idx);
-	ret = vhost_mdev_shadow_map(&dev->vdev, s->iova, virt_to_phys(s->avail),
-				    size);
-	if (ret) {
-		free_pages_exact(s->avail, size);
-		kfree(s);
-		return ret;
+	s->packed = vmdev_pci_packed(&dev->vdev);
+	if (s->packed) {
+		ret = vmdev_pci_packed_on(s, vq->num, base);
+		if (ret)
+			goto err_ring;
+	} else {
+		s->avail = s->ring;
+		s->used = s->ring + vmdev_pci_avail_bytes(vq->num);
+		s->guest_avail = base;
+		s->guest_used = base;
 	}
-	s->guest_avail = base;
-	s->guest_used = base;
+	ret = vhost_mdev_shadow_map(&dev->vdev, s->iova, virt_to_phys(s->ring),
+				    size);
+	if (ret)
+		goto err_packed;
 	/* Read by the interrupt handler and kick_vq, hence WRITE_ONCE. */
 	WRITE_ONCE(vq->shadow, s);
 	return 0;
+
+err_packed:
+	vmdev_pci_packed_off(s);
+err_ring:
+	free_pages_exact(s->ring, size);
+err_free:
+	kfree(s);
+	return ret;
 }
 
 /**
@@ -133,20 +148,51 @@ void vmdev_pci_shadow_off(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq)
 		return;
 	WRITE_ONCE(vq->shadow, NULL);
 	vhost_mdev_shadow_unmap(&dev->vdev, s->iova, s->size);
-	free_pages_exact(s->avail, s->size);
+	vmdev_pci_packed_off(s);
+	free_pages_exact(s->ring, s->size);
 	kfree(s);
 }
 
-/** vmdev_pci_shadow_avail_iova - where the function reads the queue's available ring */
-u64 vmdev_pci_shadow_avail_iova(const struct vmdev_pci_vq *vq)
+/**
+ * vmdev_pci_shadow_rings - where the function finds a relayed queue's rings
+ * @vq: the queue, relayed
+ * @desc: the descriptor area: the driver's for a split ring (the function
+ *	reads the driver's descriptors), the relay's for a packed one
+ * @driver: the driver area, the relay's
+ * @device: the device area, the relay's
+ */
+void vmdev_pci_shadow_rings(const struct vmdev_pci_vq *vq, u64 *desc,
+			    u64 *driver, u64 *device)
 {
-	return vq->shadow->iova;
+	const struct vmdev_pci_shadow *s = vq->shadow;
+	size_t events = PAGE_ALIGN(vq->num * sizeof(struct vring_packed_desc));
+
+	if (s->packed) {
+		*desc = s->iova;
+		*driver = s->iova + events;
+		*device = *driver + sizeof(struct vring_packed_desc_event);
+	} else {
+		*desc = vq->desc;
+		*driver = s->iova;
+		*device = s->iova + vmdev_pci_avail_bytes(vq->num);
+	}
 }
 
-/** vmdev_pci_shadow_used_iova - where the function writes the queue's used ring */
-u64 vmdev_pci_shadow_used_iova(const struct vmdev_pci_vq *vq)
+/**
+ * vmdev_pci_shadow_state - where a relayed queue stands on the driver's rings
+ * @vq: the queue, relayed
+ *
+ * What the function took and has not used it will take again: the driver's
+ * used position, as available and used state.
+ *
+ * Return: a split ring's used index, a packed ring's VHOST_GET_VRING_BASE
+ * state.
+ */
+u32 vmdev_pci_shadow_state(const struct vmdev_pci_vq *vq)
 {
-	return vq->shadow->iova + vmdev_pci_avail_bytes(vq->num);
+	u32 used = READ_ONCE(vq->shadow->guest_used);
+
+	return vq->shadow->packed ? used | used << 16 : used;
 }
 
 /*
@@ -254,8 +300,8 @@ static void vmdev_pci_log_chain(struct vmdev_pci_dev *dev,
 	}
 }
 
-static void vmdev_pci_relay_broken(struct vmdev_pci_dev *dev,
-				   struct vmdev_pci_vq *vq, const char *why)
+void vmdev_pci_relay_broken(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq,
+			    const char *why)
 {
 	vq->shadow->broken = true;
 	dev_warn_ratelimited(&dev->vdev.dev, "vq %u: relay stopped: %s\n",
@@ -397,9 +443,15 @@ bool vmdev_pci_relay_vq(struct vmdev_pci_dev *dev, struct vmdev_pci_vq *vq,
 	if (!vq->shadow || vq->shadow->broken)
 		return false;
 	vhost_mdev_iotlb_lock(&dev->vdev);
-	used = vmdev_pci_relay_used(dev, vq);
-	if (running)
-		avail = vmdev_pci_relay_avail(dev, vq);
+	if (vq->shadow->packed) {
+		used = vmdev_pci_relay_used_packed(dev, vq);
+		if (running)
+			avail = vmdev_pci_relay_avail_packed(dev, vq);
+	} else {
+		used = vmdev_pci_relay_used(dev, vq);
+		if (running)
+			avail = vmdev_pci_relay_avail(dev, vq);
+	}
 	vhost_mdev_iotlb_unlock(&dev->vdev);
 	/* After the ring: iowrite16() orders the writes before it. */
 	if (avail)

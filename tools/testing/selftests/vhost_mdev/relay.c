@@ -14,8 +14,13 @@
  *   - a driver ring that makes no sense stops that queue's relay, and only
  *     that, with a message and no splat; a chain the function refuses
  *     (past the mapping, a loop) stops nothing of the relay's;
- *   - while an mdev offers VHOST_F_LOG_ALL it hides VIRTIO_F_RING_PACKED
- *     (the relay moves split rings), and VIRTIO_F_RING_RESET always.
+ *   - packed rings of an mdev that can migrate run relayed from the start
+ *     (pci_packed.c): frames byte for byte past the ring's wrap, the state
+ *     each queue reports is where the driver stands, a queue asked stops
+ *     there, and what the functions wrote while logging is in the log; a
+ *     packed ring that makes no sense stops that queue's relay alone;
+ *   - an mdev offers VIRTIO_F_RING_PACKED with VHOST_F_LOG_ALL, and never
+ *     VIRTIO_F_RING_RESET (the relay's).
  */
 #include <dirent.h>
 #include <time.h>
@@ -459,9 +464,183 @@ TEST_F_TIMEOUT(relay, bad_chains_while_relayed, 300)
 	ASSERT_EQ(0, stream(_metadata, b, a, 50, 0xb));
 }
 
+/* Is the 4 KiB page of @iova set in @log? */
+static bool logged(const uint64_t *log, uint64_t iova)
+{
+	return log[iova / 4096 / 64] & 1ULL << (iova / 4096 % 64);
+}
+
 /*
- * What the mdev offers: VHOST_F_LOG_ALL without VIRTIO_F_RING_PACKED while
- * its dirty_log attribute is 1 (the default), VIRTIO_F_RING_PACKED without
+ * A packed ring's position for the variant's base: the same distance from
+ * the ring's wrap.
+ */
+static uint16_t packed_base(uint16_t base)
+{
+	return base % 256;
+}
+
+/*
+ * Packed rings (the driver's ring at the variant's position): relayed from
+ * DRIVER_OK, frames both ways byte for byte past the ring's wrap, the
+ * logs (logging on while running: nothing switches) hold every receive
+ * buffer and ring page, no transmit buffer page; a running queue's state
+ * is where the driver's used position stands, and asking it stops the
+ * queue there: a frame sent to it then stays in flight; the reset reports
+ * the same, and ends the relay.
+ */
+TEST_F_TIMEOUT(relay, packed_from_the_start, 300)
+{
+	struct vmdev_opts o = VARIANT_OPTS;
+	struct vmdev *a = &self->fns[0].d, *b = &self->fns[1].d;
+	struct vhost_vring_state s = { .index = 0 };
+	struct vmdev_vq *rx, *tx;
+	uint8_t in[2048];
+	uint64_t iova;
+	uint32_t want;
+	unsigned int i;
+
+	o.features |= 1ULL << VIRTIO_F_RING_PACKED;
+	o.num = 256;
+	o.base = packed_base(variant->base);
+	ASSERT_EQ(0, open_both(_metadata, self->fns, &o));
+	ASSERT_TRUE(a->packed);
+	EXPECT_EQ(2, relay_threads(2));
+	memset(self->log[1], 0, LOG_BYTES);
+	ASSERT_EQ(0, vmdev_log_start(b, self->log[1]));
+	/* More than a ring: every receive buffer of B is written. */
+	ASSERT_EQ(0, stream(_metadata, a, b, 300, 0xa));
+	ASSERT_EQ(0, stream(_metadata, b, a, 300, 0xb));
+
+	rx = &b->vqs[0];
+	tx = &b->vqs[1];
+	ASSERT_GE(LOG_BYTES * 8, (IOVA + b->mem_size) / 4096);
+	for (i = 0; i < rx->num; i++) {
+		iova = rx->bufs_iova + (uint64_t)i * rx->buf_size;
+		EXPECT_TRUE(logged(self->log[1], iova))
+			TH_LOG("receive buffer %u (%#lx) not logged", i,
+			       (unsigned long)iova);
+	}
+	EXPECT_TRUE(logged(self->log[1], vmdev_iova(b, rx->pdesc)));
+	EXPECT_TRUE(logged(self->log[1], vmdev_iova(b, tx->pdesc)));
+	for (i = 0; i < tx->num; i++) {
+		iova = tx->bufs_iova + (uint64_t)i * tx->buf_size;
+		EXPECT_FALSE(logged(self->log[1], iova))
+			TH_LOG("transmit buffer %u (%#lx) logged", i,
+			       (unsigned long)iova);
+	}
+	ASSERT_EQ(0, vmdev_log_stop(b));
+
+	want = vmdev_vq_state(b, 0);
+	/* 300 frames received from the base: the wrap counter flips at 256. */
+	EXPECT_EQ((packed_base(variant->base) + 300) % 256 |
+		  ((packed_base(variant->base) + 300) / 256 % 2 ? 0 : 0x8000),
+		  want & 0xffff);
+	ASSERT_EQ(0, vmdev_ioctl(b->fd, VHOST_GET_VRING_BASE, &s));
+	EXPECT_EQ(want, s.num);
+	ASSERT_EQ(0, send_frames(a, 300, 301, 0xa));
+	EXPECT_EQ(-ETIMEDOUT, vmdev_recv_wait(b, 0, in, sizeof(in), 300))
+		TH_LOG("the stopped receive queue took a frame");
+	ASSERT_EQ(0, vmdev_ioctl(b->fd, VHOST_GET_VRING_BASE, &s));
+	EXPECT_EQ(want, s.num);
+
+	ASSERT_EQ(0, vmdev_set_status(b->fd, 0));
+	ASSERT_EQ(0, vmdev_ioctl(b->fd, VHOST_GET_VRING_BASE, &s));
+	EXPECT_EQ(want, s.num);
+	EXPECT_EQ(1, relay_threads(1));
+	vmdev_close(a);
+	EXPECT_EQ(0, relay_threads(0));
+}
+
+/*
+ * Packed rings that make no sense, each stopping the relay of its queue
+ * alone (a message, nothing handed on, no splat), the other direction
+ * working on: a transmit buffer id out of the ring, a transmit chain of
+ * the whole ring (longer than its free slots), a receive buffer whose id
+ * is in flight. The next session is healthy. A start position at the
+ * ring's size is refused, one below it taken.
+ */
+TEST_F_TIMEOUT(relay, packed_bad_rings_stop_only_their_queue, 300)
+{
+	struct vmdev_opts o = VARIANT_OPTS;
+	struct vmdev *a = &self->fns[0].d, *b = &self->fns[1].d;
+	const char *who = strrchr(self->fns[0].node, '/') + 1;
+	struct vhost_vring_state st = { .index = 0 };
+	struct vring_desc seg[256] = { 0 };
+	struct vmdev_vq *vq;
+	uint16_t flags, id;
+	unsigned int i;
+	char want[64];
+	int bad;
+
+	o.features |= 1ULL << VIRTIO_F_RING_PACKED;
+	o.num = 256;
+	o.base = packed_base(variant->base);
+	for (bad = 0; bad < 3; bad++) {
+		ASSERT_EQ(0, open_both(_metadata, self->fns, &o));
+		ASSERT_EQ(0, stream(_metadata, a, b, 10, 0xa));
+		klogctl(5, NULL, 0);	/* clear */
+		vq = &a->vqs[bad < 2];
+		if (bad == 0) {		/* id out of the ring */
+			vq->pdesc[vq->avail_idx].addr = htole64(IOVA);
+			vq->pdesc[vq->avail_idx].len = htole32(64);
+			vq->pdesc[vq->avail_idx].id = htole16(vq->num + 3);
+			flags = vq->avail_wrap ? 1 << VRING_PACKED_DESC_F_AVAIL :
+						 1 << VRING_PACKED_DESC_F_USED;
+			__atomic_store_n(&vq->pdesc[vq->avail_idx].flags,
+					 htole16(flags), __ATOMIC_RELEASE);
+			ASSERT_EQ(0, vmdev_kick(a, 1));
+		} else if (bad == 1) {	/* every slot, each with a next */
+			vmdev_tx_reclaim(a, 0);
+			for (i = 0; i < vq->num; i++) {
+				seg[i].addr = htole64(IOVA);
+				seg[i].len = htole32(64);
+				seg[i].flags = htole16(VRING_DESC_F_NEXT);
+			}
+			ASSERT_EQ(0, vmdev_post_raw(a, 1, seg, vq->num, 0));
+		} else {		/* the last receive buffer posted, again */
+			ASSERT_EQ(0, send_frames(b, 0, 5, 0xb));
+			usleep(300 * 1000);
+			id = le16toh(vq->pdesc[(vq->avail_idx + vq->num - 1) %
+					       vq->num].id);
+			seg[0].addr = htole64(vq->bufs_iova +
+					      (uint64_t)id * vq->buf_size);
+			seg[0].len = htole32(vq->buf_size);
+			seg[0].flags = htole16(VRING_DESC_F_WRITE);
+			ASSERT_EQ(0, vmdev_post_raw(a, 0, seg, 1, id));
+		}
+		usleep(200 * 1000);
+		snprintf(want, sizeof(want), "vq %d: relay stopped: %s", bad < 2,
+			 bad == 1 ? "an available chain" : "an available id");
+		EXPECT_TRUE(vmdev_klog_has(who, want)) TH_LOG("case %d", bad);
+		EXPECT_EQ(2, relay_threads(2));
+		/* The other direction still works. */
+		ASSERT_EQ(0, bad < 2 ? stream(_metadata, b, a, 50, 0xb) :
+				       stream(_metadata, a, b, 50, 0xa));
+		vmdev_close(a);
+		vmdev_close(b);
+	}
+	ASSERT_EQ(0, open_both(_metadata, self->fns, &o));
+	ASSERT_EQ(0, stream(_metadata, a, b, 50, 0xa));
+	ASSERT_EQ(0, stream(_metadata, b, a, 50, 0xb));
+	vmdev_close(a);
+	vmdev_close(b);
+
+	/* A position of the ring's size, then one below, with both halves. */
+	o.hold = true;
+	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
+	st.num = (256 | 0x8000) * 0x10001u;
+	EXPECT_EQ(-EINVAL, vmdev_ioctl(a->fd, VHOST_SET_VRING_BASE, &st));
+	ASSERT_EQ(0, vmdev_ioctl(a->fd, VHOST_GET_VRING_BASE, &st));
+	EXPECT_EQ((o.base | 0x8000) * 0x10001u, st.num);
+	st.num = (255 | 0x8000) * 0x10001u;
+	EXPECT_EQ(0, vmdev_ioctl(a->fd, VHOST_SET_VRING_BASE, &st));
+	ASSERT_EQ(0, vmdev_ioctl(a->fd, VHOST_GET_VRING_BASE, &st));
+	EXPECT_EQ((255 | 0x8000) * 0x10001u, st.num);
+}
+
+/*
+ * What the mdev offers: VHOST_F_LOG_ALL and VIRTIO_F_RING_PACKED while its
+ * dirty_log attribute is 1 (the default), VIRTIO_F_RING_PACKED without
  * VHOST_F_LOG_ALL at 0; never VIRTIO_F_RING_RESET, the relay's own; an
  * IOVA window whose last page a client maps, and the next it cannot.
  */
@@ -477,7 +656,7 @@ TEST_F(relay, packed_or_log_all)
 	ASSERT_EQ(0, vmdev_open(a, self->fns[0].node, &o));
 	f = features_of(a);
 	EXPECT_TRUE(f & 1ULL << VHOST_F_LOG_ALL);
-	EXPECT_FALSE(f & 1ULL << VIRTIO_F_RING_PACKED);
+	EXPECT_TRUE(f & 1ULL << VIRTIO_F_RING_PACKED);
 	EXPECT_FALSE(f & 1ULL << VIRTIO_F_RING_RESET);
 
 	/* The relay's rings are above the IOVA window: no client map there. */

@@ -430,9 +430,9 @@ static inline int fn_up(struct fn *f)
 }
 
 /*
- * Let the mdev of @f offer packed rings: the PCI parent offers them only
- * while it does not offer VHOST_F_LOG_ALL (its relay moves split rings),
- * which sysfs dirty_log 0 hides. Before the device is opened.
+ * Let the mdev of @f run packed rings on the function alone (the direct
+ * data path): an mdev that cannot migrate (sysfs dirty_log 0); one that
+ * can relays them. Before the device is opened.
  */
 static inline int fn_packed(struct fn *f)
 {

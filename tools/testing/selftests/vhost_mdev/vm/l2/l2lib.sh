@@ -156,18 +156,6 @@ svq_features() {
 		fail "cannot write dirty_log of $1"
 }
 
-# For an L2 NIC with packed=on (L2_DEVICE_OPTS), let the PCI parent's mdev $1
-# offer packed rings: it does only while it does not offer VHOST_F_LOG_ALL
-# (its dirty_log; the relay that logs moves split rings).
-pci_packed() {
-	case "${L2_DEVICE_OPTS:-}" in
-	*packed=on*) ;;
-	*) return 0 ;;
-	esac
-	run sh -c "echo 0 > /sys/bus/mdev/devices/$1/dirty_log" ||
-		fail "cannot write dirty_log of $1"
-}
-
 # KVM, and kvmhold (vm/kvmhold.c) holding an idle vCPU for the rest of the
 # run: no L2 guest's start or APIC makes KVM patch its code under TCG.
 kvm_ready() {
@@ -396,8 +384,9 @@ l2_stderr() {
 }
 
 # How many of those lines say VHOST_GET_VRING_BASE failed with EOPNOTSUPP
-# at QEMU's vhost stop: a packed ring on a virtio-pci function cannot say
-# where it stopped.
+# at QEMU's vhost stop (a packed ring the function runs alone cannot say
+# where it stopped; the PCI parent relays those of an mdev that can
+# migrate, as these are).
 l2_restore_failed() {
 	grep -c "vhost VQ [0-9]* ring restore failed: -95:" "/tmp/$1.err"
 }

@@ -45,7 +45,6 @@ if [ $pci = 1 ]; then
 	peer_up "$2" 10.0.0.1
 	new_mdev "$1" vhost_mdev_pci-net
 	[ $svq = 1 ] && svq_features "$UUID"
-	pci_packed "$UUID"
 	node_a=$NODE
 	nics=$(l2_nic "$node_a" n0 52:54:00:12:34:56 "$mq")
 	pair=

@@ -55,7 +55,6 @@ if [ $sim = 0 ]; then
 	mdevctl types | sed 's/^/    /'
 	new_mdev "$1" vhost_mdev_pci-net
 	[ -n "${L2_NETDEV_OPTS:-}" ] && svq_features "$UUID"
-	pci_packed "$UUID"
 	nics=$(l2_nic "$NODE" n0 52:54:00:12:34:56)
 	extra=
 else

@@ -7,7 +7,8 @@
  * the device writes. The same on the accelerator functions (pci_*): the
  * data path is the functions', and while QEMU logs the PCI parent relays
  * the rings and logs what the functions wrote (pci_shadow.c); the guest
- * arrives relayed and stays so until it resets its NIC. Proof that no
+ * arrives relayed and stays so until it resets its NIC; packed rings there
+ * are relayed from the start (pci_packed.c). Proof that no
  * write was lost: at every switch-over
  * the stopped source's RAM and the paused destination's hash the same.
  * Then the guest goes on, no datagram is corrupted or doubled, QEMU prints
@@ -142,6 +143,30 @@ TEST_F_TIMEOUT(migration, pci_back_and_forth_cancelled_blocked, 1800)
 		SKIP(return, "needs three accelerator functions");
 	back_and_forth(_metadata, self->out, sizeof(self->out), "--pci ",
 		       vmdev_debug_kernel() ? ROUNDS_DEBUG : ROUNDS_PCI);
+}
+
+/*
+ * A guest with packed rings on the accelerator functions, there and back:
+ * its queues are relayed from the start (pci_packed.c), so the source
+ * needs no switch and says exactly where each ring stopped, and the
+ * destination starts there. With the other layout's paths covered above,
+ * one round trip.
+ */
+TEST_F_TIMEOUT(migration, pci_packed_back_and_forth, 1200)
+{
+	char bdfs[3][16];
+
+	if (vmdev_trimmed("packed"))
+		SKIP(return, VMDEV_TRIMMED, "packed");
+	if (!vmdev_module_installed(VMDEV_PCI_DRV))
+		SKIP(return, VMDEV_PCI_DRV ".ko is not installed");
+	if (vmdev_pci_find(VMDEV_ACCEL_ID, bdfs, 3) < 3)
+		SKIP(return, "needs three accelerator functions");
+	EXPECT_EQ(0, vmdev_scenario(SCRIPT, "--pci --packed --rounds 2",
+				    self->out, sizeof(self->out)));
+	/* The guest's driver uses packed rings. */
+	EXPECT_EQ(1, vmdev_result_num(self->out, "packed"));
+	check_rounds(_metadata, self->out, 2);
 }
 
 TEST_HARNESS_MAIN

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# migrate.sh [--pci] [--rounds N] [--cancel] [--hidden] [--loop ours|upstream]:
+# migrate.sh [--pci] [--packed] [--rounds N] [--cancel] [--hidden]
+#            [--loop ours|upstream]:
 # live migration of a stock QEMU 7.2 KVM guest whose NIC is a simulator
 # mdev, data path in the kernel.
 #
@@ -27,6 +28,9 @@
 #             guest's data path is the functions' own, doorbell mapped into
 #             the guest, and the kernel relays the rings while QEMU logs
 #             (drivers/vhost_mdev/pci/pci_shadow.c).
+#   --packed  the guest's NIC with packed=on: its driver and the device use
+#             packed rings (on the functions relayed from the start,
+#             drivers/vhost_mdev/pci/pci_packed.c).
 #   --vp-vdpa for a comparison (migbench.sh PCI=1): as --pci, but X and Y
 #             are upstream's vp_vdpa devices on the same functions (QEMU's
 #             shadow virtqueue, x-svq=on, every packet through QEMU: its
@@ -49,11 +53,12 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--pci) pci=1 ;;
 	--vp-vdpa) pci=1 vpvdpa=1 ;;
+	--packed) L2_DEVICE_OPTS=",packed=on" ;;
 	--rounds) rounds=$2; shift ;;
 	--cancel) cancel=1 ;;
 	--hidden) hidden=1 ;;
 	--loop) loop=$2; shift ;;
-	*) fail "usage: migrate.sh [--pci|--vp-vdpa] [--rounds N] [--cancel] [--hidden] [--loop ours|upstream]" ;;
+	*) fail "usage: migrate.sh [--pci|--vp-vdpa] [--packed] [--rounds N] [--cancel] [--hidden] [--loop ours|upstream]" ;;
 	esac
 	shift
 done
@@ -183,7 +188,7 @@ fi
 [ -n "$loop" ] && GUEST="$GUEST l2.peermac=$MAC"
 
 nic() {
-	echo "-netdev type=vhost-vdpa,vhostdev=$1,id=n0$svq -device virtio-net-pci,netdev=n0,mac=$MAC,disable-legacy=on,page-per-vq=on,romfile=$dev_opts"
+	echo "-netdev type=vhost-vdpa,vhostdev=$1,id=n0$svq -device virtio-net-pci,netdev=n0,mac=$MAC,disable-legacy=on,page-per-vq=on,romfile=$dev_opts${L2_DEVICE_OPTS:-}"
 }
 
 # The "key": number in a QMP reply $1.
@@ -402,7 +407,7 @@ done
 
 [ -z "$loop" ] && say "   the peer: $(tail -n 1 /tmp/netpeer.out)"
 show_devices
-result "boot_restarts=$restarts"
+result "boot_restarts=$restarts packed=$(l2_value m0 packed)"
 result "rounds=$done_rounds hash_ok=$hash_ok cont_ok=$cont_ok max_downtime_ms=$maxdown max_total_ms=$maxtotal min_dirty_syncs=$minsync"
 result "udp_got=$(tick_value "$src" udp_got) udp_bad=$(tick_value "$src" udp_bad) udp_dup=$(tick_value "$src" udp_dup) udp_lost=$(tick_value "$src" udp_lost) udp_maxgap_ms=$(tick_value "$src" udp_maxgap_ms)"
 result "ping_got=$(tick_value "$src" ping_got) ping_lost_run=$(tick_value "$src" ping_lost_run)"

@@ -407,9 +407,8 @@ err:
 static void vmdev_pci_queue_rings(struct vmdev_pci_dev *dev,
 				  struct vmdev_pci_vq *vq)
 {
-	struct virtio_pci_modern_device *vp = &dev->fn->vp;
-
 	u64 desc = vq->desc, driver = vq->driver, device = vq->device;
+	struct virtio_pci_modern_device *vp = &dev->fn->vp;
 
 	if (vq->shadow)
 		vmdev_pci_shadow_rings(vq, &desc, &driver, &device);

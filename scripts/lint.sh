@@ -36,31 +36,35 @@ section() {
 	fi
 }
 
-out=$("$src/scripts/checkpatch.pl" --strict --no-tree --quiet --no-summary \
-	--show-types -f "${cfiles[@]}" 2>&1)
-section "checkpatch --strict" "$out"
-out=$("$src/scripts/checkpatch.pl" --strict --no-tree --quiet --no-summary \
-	--show-types --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON,MACRO_ARG_UNUSED \
-	-f "${compat[@]}" 2>&1)
-section "checkpatch --strict (compat/)" "$out"
+# Two cores: sparse's build (one make job) on one, the other checkers one
+# after another on the other; their findings are shown in this order.
+tmp=$(mktemp -d)
+{
+	"$src/scripts/checkpatch.pl" --strict --no-tree --quiet --no-summary \
+		--show-types -f "${cfiles[@]}" > "$tmp/checkpatch" 2>&1
+	"$src/scripts/checkpatch.pl" --strict --no-tree --quiet --no-summary \
+		--show-types --ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON,MACRO_ARG_UNUSED \
+		-f "${compat[@]}" > "$tmp/checkpatch-compat" 2>&1
+	"$src/scripts/kernel-doc" -none -Wall "${kfiles[@]}" > "$tmp/kernel-doc" 2>&1
+	# The documentation builds with Sphinx and the kernel's kernel-doc
+	# extension without a warning (make htmldocs).
+	VMDEV_KSRC="$src" sphinx-build -q -W -c scripts/sphinx -d "$tmp/doctrees" \
+		-b html Documentation "$tmp/html" > "$tmp/sphinx" 2>&1
+} &
+others=$!
 
 # C=2 runs sparse on every file even when its object is up to date.
 # shellcheck disable=SC2086
 out=$(make -s -C "$kdir" M="$modbuild" $kconf C=2 W=1 modules 2>&1 |
 	grep -vE '^make\[[0-9]+\]: (Entering|Leaving) directory' |
 	grep -vE '^\s+(CHECK|CC|LD|MODPOST|BTF)\b')
+wait "$others"
+section "checkpatch --strict" "$(cat "$tmp/checkpatch")"
+section "checkpatch --strict (compat/)" "$(cat "$tmp/checkpatch-compat")"
 section "sparse (C=2) and W=1" "$out"
-
-out=$("$src/scripts/kernel-doc" -none -Wall "${kfiles[@]}" 2>&1)
-section "kernel-doc -none -Wall" "$out"
-
-# The documentation builds with Sphinx and the kernel's kernel-doc
-# extension without a warning (make htmldocs).
-tmp=$(mktemp -d)
-out=$(VMDEV_KSRC="$src" sphinx-build -q -W -c scripts/sphinx -d "$tmp/doctrees" \
-	-b html Documentation "$tmp/html" 2>&1)
+section "kernel-doc -none -Wall" "$(cat "$tmp/kernel-doc")"
+section "sphinx-build -W" "$(cat "$tmp/sphinx")"
 rm -rf "$tmp"
-section "sphinx-build -W" "$out"
 
 # One release number: VERSION's, in dkms.conf and debian/changelog too.
 version=$(cat VERSION)

@@ -162,6 +162,8 @@ TEST_F_TIMEOUT(migration, pci_packed_back_and_forth, 1200)
 
 	if (vmdev_trimmed("packed"))
 		SKIP(return, VMDEV_TRIMMED, "packed");
+	if (vmdev_trimmed("migration-packed"))
+		SKIP(return, VMDEV_TRIMMED, "migration-packed");
 	if (!vmdev_module_installed(VMDEV_PCI_DRV))
 		SKIP(return, VMDEV_PCI_DRV ".ko is not installed");
 	if (vmdev_pci_find(VMDEV_ACCEL_ID, bdfs, 3) < 3)

@@ -277,8 +277,9 @@ static inline const char *vmdev_machine(const char *key, const char *def)
 /*
  * A group of long tests that this run leaves out: `make check TRIM="svq mq
  * dpdk migration libvirt bench"`, or "pci-mq" for the multiqueue guests on
- * the PCI parent only (CI trims its debug and 6.1 runs to fit its time; the
- * run on Debian's 6.12 always has everything). They report a skip:
+ * the PCI parent only, "migration-packed" for the packed guest's migration
+ * only (CI trims its debug and 6.1 runs to fit its time; the run on
+ * Debian's 6.12 always has everything). They report a skip:
  * SKIP(..., VMDEV_TRIMMED, group).
  */
 static inline bool vmdev_trimmed(const char *group)

@@ -127,7 +127,9 @@ $(DEPS_STAMP):
 deps:
 	$(Q)scripts/deps.sh
 
-lint: $(DEPS_STAMP) modules tools selftests
+# Not after `modules`: lint.sh's sparse and W=1 build compiles every module
+# itself (a build first, with other flags, compiled each file twice).
+lint: $(DEPS_STAMP) kernel tools selftests
 	$(Q)scripts/lint.sh $(KDIR) $(TOP) "$(KCONF)"
 
 # The whole suite takes ~18 minutes here on Debian's kernel and ~30 on the
